@@ -1,0 +1,42 @@
+"""Generation problems are values: where, what happens because of it, and why."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["GenerationError", "Problem"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing the generator could not do as asked.
+
+    ``location`` is a JSON pointer into the document (``#/paths/~1classify/post``),
+    ``consequence`` what the generator does about it, ``reason`` why.
+    """
+
+    location: str
+    consequence: str
+    reason: str
+    level: Literal["error", "warning"] = "error"
+
+    def __str__(self) -> str:
+        return f"{self.level.upper()} at {self.location}: {self.reason}\n  {self.consequence}"
+
+
+class GenerationError(Exception):
+    """Generation stopped; every problem found is in ``problems``."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = list(problems)
+        lines = [f"{len(self.problems)} problem(s) stopped generation:"]
+        lines += [str(p) for p in self.problems]
+        super().__init__("\n".join(lines))
+
+
+def pointer(*parts: str | int) -> str:
+    """A JSON pointer from path parts, escaped as RFC 6901 says."""
+    escaped = (str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+    return "#/" + "/".join(escaped)

@@ -1,0 +1,101 @@
+"""IR → files, through one Jinja environment; same input, same bytes."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from dosirak._version import __version__
+
+from . import _ir
+
+__all__ = ["render_server"]
+
+_WIDTH = 88
+
+
+def _py(value: Any) -> str:
+    """Python source for a literal, double-quoted as ruff format writes it."""
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, bool) or value is None:
+        return repr(value)
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, tuple):
+        inner = ", ".join(_py(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if isinstance(value, list):
+        return "[" + ", ".join(_py(v) for v in value) + "]"
+    raise TypeError(f"no literal for {value!r}")
+
+
+def _pystr_block(value: str, indent: int) -> str:
+    """A string literal that keeps lines short: implicit concatenation when too long."""
+    literal = _py(value)
+    if indent + len(literal) <= _WIDTH:
+        return literal
+    chunks = textwrap.wrap(value, _WIDTH - indent - 8, drop_whitespace=False) or [""]
+    pad = " " * (indent + 4)
+    body = "\n".join(pad + _py(chunk) for chunk in chunks)
+    return "(\n" + body + "\n" + " " * indent + ")"
+
+
+def _docstring(value: str, indent: int) -> str:
+    """A docstring body, wrapped to the line length, with its quotes made safe."""
+    text = value.replace("\\", "\\\\").replace('"""', '\\"\\"\\"').strip()
+    pad = " " * indent
+    paragraphs = [
+        textwrap.fill(p.strip(), _WIDTH - indent, break_long_words=False, break_on_hyphens=False)
+        for p in text.split("\n\n")
+        if p.strip()
+    ]
+    lines = "\n\n".join(paragraphs).split("\n")
+    if text.endswith('"'):
+        lines[-1] += " "
+    if len(lines) == 1:
+        return lines[0]
+    return "\n".join(lines[:1] + [(pad + line) if line else "" for line in lines[1:]]) + "\n" + pad
+
+
+def _signature(name: str, params: list[str], returns: str, indent: int) -> str:
+    """A ``def`` line laid out as ruff format lays it out (three widths)."""
+    pad = " " * indent
+    flat = f"{pad}async def {name}({', '.join(params)}) -> {returns}:"
+    if len(flat) <= 100:
+        return flat
+    inner = f"{pad}    {', '.join(params)}"
+    if len(inner) <= 100:
+        return f"{pad}async def {name}(\n{inner}\n{pad}) -> {returns}:"
+    lines = "".join(f"{pad}    {p},\n" for p in params)
+    return f"{pad}async def {name}(\n{lines}{pad}) -> {returns}:"
+
+
+def environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("dosirak.templates", "."),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters["py"] = _py
+    env.filters["pystr_block"] = _pystr_block
+    env.filters["docstring"] = _docstring
+    env.globals["generator_version"] = __version__
+    env.globals["signature"] = _signature
+    return env
+
+
+def render_server(service: _ir.Service) -> dict[str, str]:
+    """The files of the generated ``server`` package, by name."""
+    env = environment()
+    context = {"service": service}
+    return {
+        name: env.get_template(f"{name}.jinja").render(context)
+        for name in ("__init__.py", "models.py", "validators.py", "routes.py")
+    }

@@ -1,0 +1,41 @@
+"""The serving runtime: app assembly, codecs the generated code calls, errors, docs.
+
+Example::
+
+    from dosirak.runtime import app_for_service
+
+    app = app_for_service(svc)   # a Starlette app; serve it with uvicorn
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._app import app_for_service, build_app
+    from ._generated import GeneratedServer, StaleGeneratedCodeError, load_generated
+
+__all__ = [
+    "GeneratedServer",
+    "StaleGeneratedCodeError",
+    "app_for_service",
+    "build_app",
+    "load_generated",
+]
+
+_LAZY = {
+    "app_for_service": "._app",
+    "build_app": "._app",
+    "GeneratedServer": "._generated",
+    "StaleGeneratedCodeError": "._generated",
+    "load_generated": "._generated",
+}
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy, so that `import dosirak` does not pay for Starlette's app machinery.
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

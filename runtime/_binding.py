@@ -1,0 +1,80 @@
+"""Code-first: a Service's API functions as the `Operations` the generated routes call."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import anyio.to_thread
+from pydantic import BaseModel
+
+from .context import Context
+from .endpoint import internal_error
+
+if TYPE_CHECKING:
+    from dosirak import InferenceAPI, Service
+
+__all__ = ["DEFAULT_API_THREADS", "bind_service"]
+
+#: Sync API functions run in a bounded pool of this many threads unless told otherwise.
+DEFAULT_API_THREADS = 40
+
+Operation = Callable[[Any, Context], Awaitable[Any]]
+
+
+class _Operations:
+    """Attribute per operation, as the generated ``Operations`` protocol names them."""
+
+    def __init__(self, operations: Mapping[str, Operation]) -> None:
+        self.__dict__.update(operations)
+
+
+def bind_service(
+    service: Service, operation_names: Mapping[str, str], *, threads: int = DEFAULT_API_THREADS
+) -> Any:
+    """An object with one coroutine per operation, calling the service's functions."""
+    limiter: list[anyio.CapacityLimiter] = []  # made on first use, inside the event loop
+
+    def get_limiter() -> anyio.CapacityLimiter:
+        if not limiter:
+            limiter.append(anyio.CapacityLimiter(threads))
+        return limiter[0]
+
+    missing = set(operation_names) - set(service.apis)
+    if missing:
+        raise LookupError(
+            f"the generated server has operations {sorted(missing)} that service "
+            f"{service.name!r} does not define; regenerate it"
+        )
+    bound = {
+        operation_names[api.name]: _operation(api, get_limiter)
+        for api in service.apis.values()
+        if api.name in operation_names
+    }
+    return _Operations(bound)
+
+
+def _operation(api: InferenceAPI, get_limiter: Callable[[], anyio.CapacityLimiter]) -> Operation:
+    model = getattr(api.input, "pydantic_model", None)
+    func = api.func
+    context_param = api.context_param
+    where = f"API {api.name!r}"
+
+    async def call(value: Any, context: Context) -> Any:
+        if model is not None and isinstance(value, BaseModel) and not isinstance(value, model):
+            # The generated model and the service's own describe one schema.
+            value = model.model_validate(value.model_dump(by_alias=True))
+        kwargs = {context_param: context} if context_param else {}
+        try:
+            if api.is_async:
+                return await func(value, **kwargs)
+            return await anyio.to_thread.run_sync(
+                functools.partial(func, value, **kwargs), limiter=get_limiter()
+            )
+        except Exception:
+            raise internal_error(where) from None
+
+    call.__name__ = api.name
+    return call

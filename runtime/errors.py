@@ -1,0 +1,145 @@
+"""Problems the server answers with: RFC 9457 `application/problem+json` bodies.
+
+Each class fixes one status and one `type` URI; raising it anywhere under a generated
+route turns into that response. Example::
+
+    raise UnprocessableContent("expected dtype float32, received <U5", loc=("body",))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+__all__ = [
+    "PROBLEM_MEDIA_TYPE",
+    "BadRequest",
+    "ErrorItem",
+    "InternalServerError",
+    "MethodNotAllowed",
+    "NotFound",
+    "PayloadTooLarge",
+    "ProblemError",
+    "ServiceUnavailable",
+    "UnprocessableContent",
+    "UnsupportedMediaType",
+]
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+Loc = Sequence["str | int"]
+
+
+@dataclass(frozen=True)
+class ErrorItem:
+    """One validation finding: where (`loc`), what (`msg`) and its kind (`type`)."""
+
+    loc: tuple[str | int, ...]
+    msg: str
+    type: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"loc": list(self.loc), "msg": self.msg, "type": self.type}
+
+
+@dataclass
+class ProblemError(Exception):
+    """Base of every error that becomes a problem+json response."""
+
+    detail: str
+    errors: list[ErrorItem] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+
+    status: ClassVar[int] = 500
+    title: ClassVar[str] = "Internal Server Error"
+    slug: ClassVar[str] = "internal-error"
+
+    def __post_init__(self) -> None:
+        super().__init__(self.detail)
+
+    @property
+    def type_uri(self) -> str:
+        return f"urn:dosirak:problem:{self.slug}"
+
+    def to_json(self, instance: str) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": self.type_uri,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+            "instance": instance,
+        }
+        if self.errors:
+            body["errors"] = [item.to_json() for item in self.errors]
+        return body
+
+
+class BadRequest(ProblemError):
+    """The body cannot be parsed at all (malformed JSON, undecodable text)."""
+
+    status = 400
+    title = "Bad Request"
+    slug = "malformed-body"
+
+
+class NotFound(ProblemError):
+    status = 404
+    title = "Not Found"
+    slug = "not-found"
+
+
+class MethodNotAllowed(ProblemError):
+    status = 405
+    title = "Method Not Allowed"
+    slug = "method-not-allowed"
+
+
+class PayloadTooLarge(ProblemError):
+    status = 413
+    title = "Content Too Large"
+    slug = "content-too-large"
+
+
+class UnsupportedMediaType(ProblemError):
+    status = 415
+    title = "Unsupported Media Type"
+    slug = "unsupported-media-type"
+
+
+class UnprocessableContent(ProblemError):
+    """Well-formed input that does not fit the declared schema (dtype, shape, model)."""
+
+    status = 422
+    title = "Unprocessable Content"
+    slug = "validation-error"
+
+    def __init__(
+        self,
+        detail: str,
+        errors: list[ErrorItem] | None = None,
+        *,
+        loc: Loc | None = None,
+        kind: str = "value_error",
+    ) -> None:
+        if errors is None:
+            errors = [ErrorItem(tuple(loc or ("body",)), detail, kind)]
+        super().__init__(detail, errors)
+
+
+@dataclass
+class InternalServerError(ProblemError):
+    """A failure in user or runner code; the body names an error id, never a traceback."""
+
+    error_id: str = ""
+
+    def to_json(self, instance: str) -> dict[str, Any]:
+        body = super().to_json(instance)
+        body["error_id"] = self.error_id
+        return body
+
+
+class ServiceUnavailable(ProblemError):
+    status = 503
+    title = "Service Unavailable"
+    slug = "unavailable"
