@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
@@ -14,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ._docs import docs_routes
-from ._generated import GeneratedServer, load_generated
+from ._generated import GeneratedServer, StaleGeneratedCodeError, load_generated
 from .codecs import DEFAULT_MAX_BODY_BYTES
 from .endpoint import problem_response
 from .errors import MethodNotAllowed, NotFound, ProblemError, ServiceUnavailable
@@ -93,12 +95,30 @@ async def _http_problem(request: Request, exc: HTTPException) -> Response:
     return problem_response(problem, request.url.path)
 
 
-def app_for_service(service: Service, **options: Any) -> Starlette:
-    """Generate ``service`` into the cache (once per document) and assemble its app."""
+def app_for_service(
+    service: Service, *, generated_dir: str | Path | None = None, **options: Any
+) -> Starlette:
+    """Assemble the app of ``service``.
+
+    The server code comes from ``generated_dir`` when given (it must have been generated
+    from the service's current document), else from the cache, generating it once.
+    """
+    from dosirak.codegen import build_document, document_bytes
+
     from ._binding import bind_service
     from ._cache import generate_cached
 
-    directory = generate_cached(service)
+    if generated_dir is None:
+        directory = generate_cached(service)
+    else:
+        directory = Path(generated_dir)
     generated = load_generated(directory)
+    if generated_dir is not None:
+        expected = hashlib.sha256(document_bytes(build_document(service))).hexdigest()
+        if generated.sha256 != expected:
+            raise StaleGeneratedCodeError(
+                f"{directory} was generated from another version of service "
+                f"{service.name!r}; regenerate it with `dosirak gen`"
+            )
     operations = bind_service(service, generated.routes.OPERATION_NAMES)
     return build_app(generated, operations, runners=service.runners, **options)

@@ -1,0 +1,140 @@
+"""The ``dosirak`` command: gen, spec, serve."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ._version import __version__
+
+app = typer.Typer(
+    name="dosirak",
+    help="Serve machine-learning models from an OpenAPI contract.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+_DOCUMENT_SUFFIXES = (".json", ".yaml", ".yml")
+
+
+class DocumentFormat(str, Enum):
+    json = "json"
+    yaml = "yaml"
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _document_for(target: str) -> tuple[dict[str, Any], str]:
+    """The document of a service target or a document file, and a name for messages."""
+    from dosirak.codegen import GenerationError, build_document, load_document
+
+    from ._loader import TargetError, load_service
+
+    try:
+        if target.endswith(_DOCUMENT_SUFFIXES) and ":" not in target:
+            return load_document(target), target
+        service = load_service(target)
+        return build_document(service), f"service {service.name!r}"
+    except TargetError as exc:
+        raise _fail(str(exc)) from None
+    except GenerationError as exc:
+        raise _fail(str(exc), 1) from None
+
+
+@app.command()
+def gen(
+    target: Annotated[
+        str, typer.Argument(help="service.py:svc, package.module:svc, or an OpenAPI document")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Directory to write into.")],
+) -> None:
+    """Generate openapi.json and the server package from a service or a document."""
+    from dosirak.codegen import GenerationError, generate_files, write_files
+
+    document, source = _document_for(target)
+    try:
+        files = generate_files(document, source=source)
+    except GenerationError as exc:
+        raise _fail(str(exc), 1) from None
+    changed = write_files(files, out)
+    typer.echo(f"generated {len(files)} files in {out} ({len(changed)} changed)")
+    for path in changed:
+        typer.echo(f"  wrote {path}")
+
+
+@app.command()
+def spec(
+    target: Annotated[str, typer.Argument(help="service.py:svc or package.module:svc")],
+    format: Annotated[DocumentFormat, typer.Option("--format", "-f")] = DocumentFormat.json,
+) -> None:
+    """Print the service's OpenAPI document."""
+    document, _ = _document_for(target)
+    if format is DocumentFormat.yaml:
+        import yaml
+
+        typer.echo(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), nl=False)
+    else:
+        typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
+
+
+@app.command()
+def serve(
+    target: Annotated[str, typer.Argument(help="service.py:svc or package.module:svc")],
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 3000,
+    reload: Annotated[bool, typer.Option(help="Restart when the service's files change.")] = False,
+    generated: Annotated[
+        Path | None,
+        typer.Option(help="Serve this already generated directory instead of the cache."),
+    ] = None,
+) -> None:
+    """Serve the service with Swagger UI at /docs."""
+    from dosirak.codegen import GenerationError
+
+    from ._loader import TargetError, load_service
+
+    try:  # fail here, with a clear message, rather than inside uvicorn
+        from dosirak.runtime import app_for_service
+
+        app_for_service(load_service(target), generated_dir=generated)
+    except TargetError as exc:
+        raise _fail(str(exc)) from None
+    except (GenerationError, FileNotFoundError, RuntimeError) as exc:
+        raise _fail(str(exc), 1) from None
+    from dosirak.runtime.server import serve as run_server
+
+    typer.echo(f"serving {target} on http://{host}:{port} (Swagger UI at /docs)")
+    run_server(
+        target,
+        host=host,
+        port=port,
+        reload=reload,
+        generated_dir=None if generated is None else str(generated),
+    )
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"dosirak {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
+    ] = False,
+) -> None:
+    """dosirak: OpenAPI-first serving for machine-learning models."""
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,101 @@
+"""Shared fixtures: one real uvicorn per served target, on 127.0.0.1, per test session."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+IRIS_TARGET = f"{SAMPLES / 'iris' / 'service.py'}:svc"
+
+
+@dataclass
+class Served:
+    """A `dosirak serve` process listening on 127.0.0.1."""
+
+    target: str
+    base_url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(target: str, workdir: Path, *extra: str, timeout: float = 60.0) -> Served:
+    """Run ``dosirak serve target`` and wait until /readyz answers 200."""
+    port = free_port()
+    log_path = workdir / f"serve-{port}.log"
+    env = {**os.environ, "DOSIRAK_HOME": str(workdir / "home"), "PYTHONUNBUFFERED": "1"}
+    with log_path.open("wb") as log:  # the child keeps its own descriptor
+        process = subprocess.Popen(
+            [sys.executable, "-m", "dosirak", "serve", target, "--port", str(port), *extra],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=workdir,
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"dosirak serve exited with {process.returncode}:\n{log_path.read_text()}")
+        try:
+            if httpx.get(f"{base_url}/readyz", timeout=1).status_code == 200:
+                return Served(target, base_url, process, log_path)
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"dosirak serve did not become ready:\n{log_path.read_text()}")
+
+
+def stop_server(served: Served) -> None:
+    served.process.terminate()
+    try:
+        served.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        served.process.kill()
+        served.process.wait()
+
+
+@pytest.fixture(scope="session")
+def serve_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], Served]]:
+    """Start (once per session and target) a real server; stopped when the session ends."""
+    started: dict[str, Served] = {}
+
+    def get(target: str) -> Served:
+        if target not in started:
+            started[target] = start_server(target, tmp_path_factory.mktemp("serve"))
+        return started[target]
+
+    yield get
+    for served in started.values():
+        stop_server(served)
+
+
+@pytest.fixture(scope="session")
+def iris_server(serve_target: Callable[[str], Served]) -> Served:
+    return serve_target(IRIS_TARGET)
+
+
+@pytest.fixture
+def iris_client(iris_server: Served) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=iris_server.base_url, timeout=10) as client:
+        yield client
