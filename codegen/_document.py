@@ -58,9 +58,7 @@ def build_document(service: Service) -> dict[str, Any]:
     for status, (name, description) in ERROR_RESPONSES.items():
         components["responses"][name] = {
             "description": description,
-            "content": {
-                PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}
-            },
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }
         del status
     if problems:
@@ -111,9 +109,7 @@ def _model_schemas(service: Service, problems: list[Problem]) -> _ModelRefs:
     return result
 
 
-def _io_schema(
-    descriptor: IODescriptor, mode: Mode, model_refs: _ModelRefs
-) -> dict[str, Any]:
+def _io_schema(descriptor: IODescriptor, mode: Mode, model_refs: _ModelRefs) -> dict[str, Any]:
     spec = descriptor.io_spec()
     kind = spec["type"]
     if kind == "ndarray":

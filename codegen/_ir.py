@@ -9,13 +9,13 @@ from ._names import ClassName, PythonIdentifier
 __all__ = [
     "Body",
     "Field",
+    "JsonIO",
     "Model",
     "NdarrayIO",
     "Operation",
     "Service",
-    "TypeAlias",
-    "JsonIO",
     "TextIO",
+    "TypeAlias",
 ]
 
 

@@ -10,8 +10,23 @@ __all__ = ["ClassName", "PythonIdentifier"]
 _NON_WORD = re.compile(r"[^0-9A-Za-z_]+")
 # Names generated modules use themselves, or that would shadow BaseModel's API.
 _RESERVED = frozenset(
-    {"self", "cls", "model_config", "model_fields", "model_computed_fields", "schema", "json",
-     "dict", "copy", "validate", "construct", "fields", "request", "context", "operations"}
+    {
+        "self",
+        "cls",
+        "model_config",
+        "model_fields",
+        "model_computed_fields",
+        "schema",
+        "json",
+        "dict",
+        "copy",
+        "validate",
+        "construct",
+        "fields",
+        "request",
+        "context",
+        "operations",
+    }
 )
 
 

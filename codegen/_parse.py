@@ -13,8 +13,16 @@ __all__ = ["parse_document"]
 
 _SUPPORTED_METHODS = ("post",)
 _IGNORED_OPERATION_KEYS = frozenset(
-    {"operationId", "summary", "description", "requestBody", "responses", "tags",
-     "deprecated", "externalDocs"}
+    {
+        "operationId",
+        "summary",
+        "description",
+        "requestBody",
+        "responses",
+        "tags",
+        "deprecated",
+        "externalDocs",
+    }
 )
 
 
@@ -42,8 +50,10 @@ def parse_document(document: dict[str, Any], sha256: str) -> _ir.Service:
                 continue
             if parsed.name in names:
                 problems.append(
-                    _skip(where, f"operation name {parsed.name!r} is also used at "
-                          f"{names[parsed.name]}")
+                    _skip(
+                        where,
+                        f"operation name {parsed.name!r} is also used at {names[parsed.name]}",
+                    )
                 )
                 continue
             names[parsed.name] = where
@@ -127,7 +137,7 @@ def _body(body: dict[str, Any], where: str, problems: list[Problem]) -> _ir.Body
 def _json_io(schema: dict[str, Any]) -> _ir.JsonIO:
     ref = schema.get("$ref", "")
     prefix = "#/components/schemas/"
-    model = ClassName(ref[len(prefix):]) if ref.startswith(prefix) else None
+    model = ClassName(ref[len(prefix) :]) if ref.startswith(prefix) else None
     return _ir.JsonIO(model=model)
 
 

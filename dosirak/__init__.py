@@ -12,10 +12,20 @@ Example::
         return iris_runner.predict.run(input_series)
 """
 
+from pathlib import Path as _Path
+
+# In a source checkout the subpackages codegen/, runtime/ and templates/ are siblings of
+# this folder (pyproject's package-dir maps them). When the checkout itself is on sys.path
+# (the repo root as working directory), map them here the same way.
+if not (_Path(__file__).parent / "runtime").is_dir() and (
+    _Path(__file__).parent.parent / "runtime" / "__init__.py"
+).is_file():
+    __path__.append(str(_Path(__file__).parent.parent))
+
 from dosirak.runtime.context import Context, Cookie
 
 from . import io
-from ._runner import Runnable, Runner, RunnerMethod
+from ._runner import Runnable, RunnableMethodConfig, Runner, RunnerMethod
 from ._service import InferenceAPI, Service, ServiceDefinitionError
 from ._version import __version__
 
@@ -24,6 +34,7 @@ __all__ = [
     "Cookie",
     "InferenceAPI",
     "Runnable",
+    "RunnableMethodConfig",
     "Runner",
     "RunnerMethod",
     "Service",

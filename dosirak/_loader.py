@@ -75,7 +75,9 @@ def _import(module_part: str, target: str) -> object:
             spec.loader.exec_module(module)
         except Exception as exc:
             del sys.modules[name]
-            raise TargetError(f"importing {module_part} failed: {type(exc).__name__}: {exc}") from exc
+            raise TargetError(
+                f"importing {module_part} failed: {type(exc).__name__}: {exc}"
+            ) from exc
         return module
     if str(Path.cwd()) not in sys.path:
         sys.path.insert(0, str(Path.cwd()))

@@ -164,7 +164,9 @@ class Service:
         return app_for_service(self)
 
     def __repr__(self) -> str:
-        return f"<Service {self.name} apis={list(self.apis)} runners={[r.name for r in self.runners]}>"
+        return (
+            f"<Service {self.name} apis={list(self.apis)} runners={[r.name for r in self.runners]}>"
+        )
 
 
 def _check_signature(func: Callable[..., Any], where: str) -> str | None:

@@ -19,7 +19,13 @@ from ._docs import docs_routes
 from ._generated import GeneratedServer, StaleGeneratedCodeError, load_generated
 from .codecs import DEFAULT_MAX_BODY_BYTES
 from .endpoint import problem_response
-from .errors import MethodNotAllowed, NotFound, ProblemError, ServiceUnavailable
+from .errors import (
+    MethodNotAllowed,
+    NotFound,
+    ProblemError,
+    ServiceUnavailable,
+    http_problem,
+)
 
 if TYPE_CHECKING:
     from dosirak import Runner, Service
@@ -47,7 +53,9 @@ def build_app(
 
     async def readyz(request: Request) -> Response:
         if not state["ready"]:
-            problem = ServiceUnavailable("the runners are still starting", headers={"Retry-After": "1"})
+            problem = ServiceUnavailable(
+                "the runners are still starting", headers={"Retry-After": "1"}
+            )
             return problem_response(problem, request.url.path)
         return JSONResponse({"status": "ready"})
 
@@ -90,8 +98,7 @@ async def _http_problem(request: Request, exc: HTTPException) -> Response:
             headers={"Allow": allowed},
         )
     else:
-        problem = ProblemError(str(exc.detail))
-        problem.status = exc.status_code  # type: ignore[misc]
+        problem = http_problem(exc.status_code, str(exc.detail))
     return problem_response(problem, request.url.path)
 
 
@@ -108,10 +115,7 @@ def app_for_service(
     from ._binding import bind_service
     from ._cache import generate_cached
 
-    if generated_dir is None:
-        directory = generate_cached(service)
-    else:
-        directory = Path(generated_dir)
+    directory = generate_cached(service) if generated_dir is None else Path(generated_dir)
     generated = load_generated(directory)
     if generated_dir is not None:
         expected = hashlib.sha256(document_bytes(build_document(service))).hexdigest()

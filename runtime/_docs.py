@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 from pathlib import Path
 
 from starlette.requests import Request
@@ -83,16 +84,24 @@ def _redoc_page(title: str, openapi_url: str) -> str:
 
 
 class _OnlyFiles(StaticFiles):
-    """StaticFiles limited to a list of names, so the package's other files stay private."""
+    """StaticFiles limited to a list of names, so the package's other files stay private.
+
+    Symlinks are followed: a strict editable install (and some packagers) put a link to each
+    file in the package directory, which plain StaticFiles would refuse with a 404. Only the
+    listed names are ever looked up, so following links cannot escape the directory.
+    """
 
     def __init__(self, directory: Path, names: tuple[str, ...]) -> None:
-        super().__init__(directory=directory)
+        missing = [name for name in names if not (directory / name).is_file()]
+        if missing:
+            raise RuntimeError(f"documentation assets missing from {directory}: {missing}")
+        super().__init__(directory=directory, follow_symlink=True)
         self._names = frozenset(names)
 
-    def lookup_path(self, path: str) -> tuple[str, object]:  # type: ignore[override]
-        if path.lstrip("/") not in self._names:
+    def lookup_path(self, path: str) -> tuple[str, os.stat_result | None]:
+        if path not in self._names:
             return "", None
-        return super().lookup_path(path)  # type: ignore[return-value]
+        return super().lookup_path(path)
 
 
 def docs_routes(*, openapi_url: str, title: str) -> list[BaseRoute]:

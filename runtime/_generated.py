@@ -57,7 +57,7 @@ def load_generated(directory: str | Path) -> GeneratedServer:
         except BaseException:
             del sys.modules[name]
             raise
-    if package.DOCUMENT_SHA256 != sha256:
+    if sha256 != package.DOCUMENT_SHA256:
         raise StaleGeneratedCodeError(
             f"{server_dir} was generated from a document with sha256 "
             f"{package.DOCUMENT_SHA256}, but {document_path} has {sha256}; "

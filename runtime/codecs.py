@@ -43,7 +43,7 @@ __all__ = [
     "text_response",
 ]
 
-#: 100 MiB: a 1000×1000 float64 array as JSON is about 20 MiB.
+#: 100 MiB: a 1000x1000 float64 array as JSON is about 20 MiB.
 DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024
 
 M = TypeVar("M", bound=BaseModel)
@@ -109,11 +109,18 @@ def _loads(body: bytes) -> Any:
 
 
 def _shape_text(shape: tuple[int, ...]) -> str:
-    return "(" + ", ".join("*" if d < 0 else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+    return (
+        "("
+        + ", ".join("*" if d < 0 else str(d) for d in shape)
+        + ("," if len(shape) == 1 else "")
+        + ")"
+    )
 
 
 def _shape_matches(actual: tuple[int, ...], declared: tuple[int, ...]) -> bool:
-    return len(actual) == len(declared) and all(d < 0 or a == d for a, d in zip(actual, declared))
+    return len(actual) == len(declared) and all(
+        d < 0 or a == d for a, d in zip(actual, declared, strict=True)
+    )
 
 
 def ndarray_from_json(
@@ -212,9 +219,7 @@ def ndarray_json_response(
         )
     if array.dtype.kind == "f" and not np.isfinite(array).all():
         # JSON has no NaN or Infinity; writing null would break the declared schema.
-        raise ResponseValidationError(
-            "the API returned NaN or infinity, which JSON cannot carry"
-        )
+        raise ResponseValidationError("the API returned NaN or infinity, which JSON cannot carry")
     try:
         content = orjson.dumps(np.ascontiguousarray(array), option=orjson.OPT_SERIALIZE_NUMPY)
     except orjson.JSONEncodeError:  # dtypes orjson does not know natively
@@ -253,7 +258,9 @@ def any_json_response(result: object, context: Context) -> Response:
     try:
         content = orjson.dumps(result, default=_json_default, option=orjson.OPT_SERIALIZE_NUMPY)
     except TypeError as exc:
-        raise ResponseValidationError(f"the API returned a value JSON cannot carry: {exc}") from None
+        raise ResponseValidationError(
+            f"the API returned a value JSON cannot carry: {exc}"
+        ) from None
     return context.apply(Response(content, media_type="application/json"))
 
 
@@ -268,9 +275,7 @@ def _json_default(value: object) -> object:
 def model_json_response(model: type[M], result: object, context: Context) -> Response:
     """Check ``result`` against ``model`` and serialise it by the wire (alias) names."""
     if not isinstance(result, model):
-        source = (
-            result.model_dump(by_alias=True) if isinstance(result, BaseModel) else result
-        )
+        source = result.model_dump(by_alias=True) if isinstance(result, BaseModel) else result
         try:
             result = model.model_validate(source)
         except ValidationError as exc:
@@ -296,7 +301,9 @@ def text_from_body(body: bytes, content_type: str) -> str:
     except LookupError:
         raise UnsupportedMediaType(f"charset {charset!r} is unknown; send UTF-8") from None
     except UnicodeDecodeError as exc:
-        raise BadRequest(f"the body is not valid {charset} text: {exc.reason} at byte {exc.start}") from None
+        raise BadRequest(
+            f"the body is not valid {charset} text: {exc.reason} at byte {exc.start}"
+        ) from None
 
 
 def text_response(result: object, context: Context) -> Response:

@@ -24,6 +24,7 @@ __all__ = [
     "ServiceUnavailable",
     "UnprocessableContent",
     "UnsupportedMediaType",
+    "http_problem",
 ]
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -143,3 +144,19 @@ class ServiceUnavailable(ProblemError):
     status = 503
     title = "Service Unavailable"
     slug = "unavailable"
+
+
+def http_problem(status: int, detail: str) -> ProblemError:
+    """A problem for a status no class above names (Starlette's own HTTP errors)."""
+    from http import HTTPStatus
+
+    try:
+        title = HTTPStatus(status).phrase
+    except ValueError:
+        title = "Error"
+    kind = type(
+        "HTTPProblem",
+        (ProblemError,),
+        {"status": status, "title": title, "slug": title.lower().replace(" ", "-")},
+    )
+    return kind(detail)  # type: ignore[no-any-return]

@@ -1,0 +1,41 @@
+"""Regenerate the golden files: ``./run golden`` (or ``python tests/golden/regenerate.py``).
+
+Each golden case is a service target; its generated files land in ``tests/golden/<case>/``.
+Review the diff as code before committing it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+
+#: case name → service target (path relative to the repo root, then ``:attribute``).
+CASES = {"iris": "samples/iris/service.py:svc"}
+
+
+def generate(case: str) -> dict[str, bytes]:
+    from dosirak._loader import load_service
+    from dosirak.codegen import build_document, generate_files
+
+    path, _, attr = CASES[case].partition(":")
+    service = load_service(f"{ROOT / path}:{attr}")
+    return generate_files(build_document(service))
+
+
+def main() -> None:
+    for case in CASES:
+        target = HERE / case
+        shutil.rmtree(target, ignore_errors=True)
+        for relative, content in generate(case).items():
+            path = target / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
+        print(f"regenerated tests/golden/{case}/", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

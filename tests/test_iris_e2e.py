@@ -1,0 +1,182 @@
+"""Black-box: the iris sample served by a real uvicorn, called over loopback."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from openapi_spec_validator import validate
+
+from dosirak.codegen import build_document, document_bytes
+
+from dosirak._loader import load_service
+
+from .conftest import IRIS_TARGET, Served
+
+SETOSA = [5.1, 3.5, 1.4, 0.2]
+VIRGINICA = [6.7, 3.0, 5.2, 2.3]
+VERSICOLOR = [5.9, 2.8, 4.3, 1.3]
+ROUTES = [
+    "/classify",
+    "/v2/models/my_model/versions/v0/infer",
+    "/classify_validated",
+    "/classify_ensemble",
+]
+PROBLEM_KEYS = {"type", "title", "status", "detail", "instance"}
+
+
+def assert_problem(response: httpx.Response, status: int, *, path: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert PROBLEM_KEYS <= set(body)
+    assert body["status"] == status
+    assert body["instance"] == path
+    assert body["type"].startswith("urn:dosirak:problem:")
+    return body
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_every_api_classifies(iris_client: httpx.Client, route: str) -> None:
+    response = iris_client.post(route, json=[SETOSA, VERSICOLOR, VIRGINICA])
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == [0, 1, 2]
+
+
+def test_seed_curl_example(iris_client: httpx.Client) -> None:
+    response = iris_client.post(
+        "/classify",
+        content=b"[[5.9, 3, 5.1, 1.8]]",
+        headers={"content-type": "application/json"},
+    )
+    assert response.json() == [2]
+
+
+def test_ensemble_marks_disagreement(iris_client: httpx.Client) -> None:
+    # Halfway between two centroids the two model versions disagree.
+    boundary = [5.471, 3.099, 2.861, 0.786]
+    response = iris_client.post("/classify_ensemble", json=[boundary, SETOSA])
+    assert response.status_code == 200
+    assert response.json() == [-1, 0]
+
+
+def test_declared_dtype_casts_integers(iris_client: httpx.Client) -> None:
+    response = iris_client.post("/classify_validated", json=[[5, 3, 1, 0]])
+    assert response.json() == [0]
+
+
+def test_empty_batch(iris_client: httpx.Client) -> None:
+    response = iris_client.post("/classify_validated", json=[])
+    assert response.status_code == 422  # shape (0,) is not (*, 4)
+    response = iris_client.post("/classify", json=[])
+    assert response.status_code == 200
+    assert response.json() == []
+
+
+BAD_INPUTS = [
+    pytest.param(b"[[5.1, 3.5", "application/json", 400, "not valid JSON", id="malformed"),
+    pytest.param(b"", "application/json", 400, "empty", id="empty"),
+    pytest.param(b"\xff\xfe[1]", "application/json", 400, "not valid JSON", id="not-utf8"),
+    pytest.param(b"[[5.1, 3.5, 1.4, 0.2]]", "text/plain", 415, "text/plain", id="wrong-type"),
+    pytest.param(b'{"a": 1}', "application/json", 422, "expected a JSON array", id="object"),
+    pytest.param(b"[[1, 2], [3]]", "application/json", 422, "ragged", id="ragged"),
+    pytest.param(b'[["a", "b", "c", "d"]]', "application/json", 422, "not numbers", id="text"),
+    pytest.param(b"[[null, 1, 2, 3]]", "application/json", 422, "not numbers", id="null"),
+    pytest.param(b"[[1e400, 1, 2, 3]]", "application/json", 400, "not valid JSON", id="overflow"),
+    pytest.param(b"[[5.1, 3.5, 1.4]]", "application/json", 422, "expected shape", id="shape"),
+    pytest.param(b"[5.1, 3.5, 1.4, 0.2]", "application/json", 422, "expected shape", id="rank"),
+]
+
+
+@pytest.mark.parametrize(("body", "content_type", "status", "detail"), BAD_INPUTS)
+def test_bad_input_is_a_problem_not_a_crash(
+    iris_client: httpx.Client, body: bytes, content_type: str, status: int, detail: str
+) -> None:
+    response = iris_client.post(
+        "/classify_validated", content=body, headers={"content-type": content_type}
+    )
+    problem = assert_problem(response, status, path="/classify_validated")
+    assert detail in problem["detail"]
+    if status == 422:
+        assert problem["errors"][0]["loc"] == ["body"]
+        assert problem["errors"][0]["msg"] == problem["detail"]
+    # The server keeps serving.
+    assert iris_client.post("/classify_validated", json=[SETOSA]).json() == [0]
+
+
+def test_missing_content_type_is_415(iris_client: httpx.Client) -> None:
+    response = iris_client.post("/classify", content=b"[[1, 2, 3, 4]]")
+    assert "content-type" not in response.request.headers
+    problem = assert_problem(response, 415, path="/classify")
+    assert "no Content-Type" in problem["detail"]
+
+
+def test_content_type_parameters_are_accepted(iris_client: httpx.Client) -> None:
+    response = iris_client.post(
+        "/classify",
+        content=b"[[5.1, 3.5, 1.4, 0.2]]",
+        headers={"content-type": "Application/JSON; charset=utf-8"},
+    )
+    assert response.json() == [0]
+
+
+def test_oversize_body_is_413_before_it_is_read(iris_server: Served) -> None:
+    # Declare 200 MB and send none of it: the answer must come without the body.
+    url = urlsplit(iris_server.base_url)
+    with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
+        sock.sendall(
+            b"POST /classify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 200000000\r\n\r\n"
+        )
+        head = sock.recv(4096).decode()
+    assert head.startswith("HTTP/1.1 413"), head
+    assert "application/problem+json" in head
+
+
+def test_unknown_route_and_method(iris_client: httpx.Client) -> None:
+    assert_problem(iris_client.post("/nope", json=[]), 404, path="/nope")
+    response = iris_client.get("/classify")
+    assert_problem(response, 405, path="/classify")
+    assert response.headers["allow"] == "POST"
+
+
+def test_health(iris_client: httpx.Client) -> None:
+    assert iris_client.get("/livez").status_code == 200
+    assert iris_client.get("/readyz").json() == {"status": "ready"}
+
+
+def test_published_document_is_the_generated_one(iris_client: httpx.Client) -> None:
+    svc = load_service(IRIS_TARGET)
+    published = iris_client.get("/openapi.json")
+    assert published.status_code == 200
+    assert published.content == document_bytes(build_document(svc))
+    validate(published.json())
+
+
+def test_every_status_sent_is_declared(iris_client: httpx.Client) -> None:
+    document = iris_client.get("/openapi.json").json()
+    sent: dict[str, set[str]] = {route: set() for route in ROUTES}
+    for route in ROUTES:
+        for body, content_type in (
+            (b"[[5.1, 3.5, 1.4, 0.2]]", "application/json"),
+            (b"[[5.1", "application/json"),
+            (b"[[1], [2, 3]]", "application/json"),
+            (b"[]", "text/csv"),
+        ):
+            response = iris_client.post(route, content=body, headers={"content-type": content_type})
+            sent[route].add(str(response.status_code))
+    for route, statuses in sent.items():
+        declared = set(document["paths"][route]["post"]["responses"])
+        assert statuses <= declared, (route, statuses - declared)
+
+
+def test_sample_is_unchanged_seed_code() -> None:
+    # The seed's first example, with only the import changed, is in the sample verbatim.
+    source = (Path(__file__).parent.parent / "samples" / "iris" / "service.py").read_text()
+    assert "@svc.api(input=NumpyNdarray(), output=NumpyNdarray())\n" in source
+    assert "    result = iris_clf_runner.predict.run(input_series)\n    return result\n" in source
