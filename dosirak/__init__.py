@@ -17,9 +17,10 @@ from pathlib import Path as _Path
 # In a source checkout the subpackages codegen/, runtime/ and templates/ are siblings of
 # this folder (pyproject's package-dir maps them). When the checkout itself is on sys.path
 # (the repo root as working directory), map them here the same way.
-if not (_Path(__file__).parent / "runtime").is_dir() and (
-    _Path(__file__).parent.parent / "runtime" / "__init__.py"
-).is_file():
+if (
+    not (_Path(__file__).parent / "runtime").is_dir()
+    and (_Path(__file__).parent.parent / "runtime" / "__init__.py").is_file()
+):
     __path__.append(str(_Path(__file__).parent.parent))
 
 from dosirak.runtime.context import Context, Cookie

@@ -169,10 +169,14 @@ def ndarray_from_json(
     return array
 
 
+#: Which kinds of parsed JSON numbers a declared dtype kind takes without losing meaning.
+_JSON_KIND_FITS = {"b": "b", "i": "iu", "u": "iu", "f": "iuf"}
+
+
 def _to_dtype(array: npt.NDArray[Any], target: np.dtype[Any], enforce: bool) -> npt.NDArray[Any]:
     if array.dtype == target:
         return array
-    if enforce and not np.can_cast(array.dtype, target, "same_kind"):
+    if enforce and array.dtype.kind not in _JSON_KIND_FITS[target.kind]:
         raise UnprocessableContent(
             f"expected dtype {target.name}, received {array.dtype.name}", kind="dtype_error"
         )

@@ -55,7 +55,9 @@ def start_server(target: str, workdir: Path, *extra: str, timeout: float = 60.0)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"dosirak serve exited with {process.returncode}:\n{log_path.read_text()}")
+            raise RuntimeError(
+                f"dosirak serve exited with {process.returncode}:\n{log_path.read_text()}"
+            )
         try:
             if httpx.get(f"{base_url}/readyz", timeout=1).status_code == 200:
                 return Served(target, base_url, process, log_path)

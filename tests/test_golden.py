@@ -11,7 +11,7 @@ import pytest
 from .golden.regenerate import CASES, HERE, generate
 
 #: How generated code is linted: as a user's project sees it (dosirak third-party).
-RUFF_ARGS = ["--isolated", "--line-length", "100", "--target-version", "py310"]
+RUFF_ARGS = ["--no-cache", "--isolated", "--line-length", "100", "--target-version", "py310"]
 RUFF_SELECT = ["--select", "E,F,W,I,B,UP,SIM,RUF"]
 
 
@@ -20,7 +20,8 @@ def _files_on_disk(case: str) -> dict[str, bytes]:
     return {
         str(p.relative_to(root)): p.read_bytes()
         for p in sorted(root.rglob("*"))
-        if p.is_file() and "__pycache__" not in p.parts and ".mypy_cache" not in p.parts
+        if p.is_file()
+        and not any(part.startswith((".", "__pycache__")) for part in p.relative_to(root).parts)
     }
 
 

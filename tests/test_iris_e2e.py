@@ -9,9 +9,8 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from openapi_spec_validator import validate
-
 from dosirak.codegen import build_document, document_bytes
+from openapi_spec_validator import validate
 
 from dosirak._loader import load_service
 
@@ -33,7 +32,7 @@ def assert_problem(response: httpx.Response, status: int, *, path: str) -> dict[
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/problem+json"
     body: dict[str, Any] = response.json()
-    assert PROBLEM_KEYS <= set(body)
+    assert set(body) >= PROBLEM_KEYS
     assert body["status"] == status
     assert body["instance"] == path
     assert body["type"].startswith("urn:dosirak:problem:")

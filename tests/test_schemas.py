@@ -6,12 +6,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+from dosirak.codegen import build_document
+from dosirak.codegen._schemas import dtype_leaf_schema, ndarray_schema
 from openapi_spec_validator import validate
 from pydantic import BaseModel
 
 import dosirak
-from dosirak.codegen import build_document
-from dosirak.codegen._schemas import dtype_leaf_schema, ndarray_schema
 from dosirak.io import Json, NumpyNdarray, Text
 
 
@@ -40,7 +40,10 @@ def test_ndarray_schema_of_unknown_rank() -> None:
     [
         ("float64", {"type": "number", "format": "double"}),
         ("float16", {"type": "number"}),
-        ("int64", {"type": "integer", "format": "int64", "minimum": -(2**63), "maximum": 2**63 - 1}),
+        (
+            "int64",
+            {"type": "integer", "format": "int64", "minimum": -(2**63), "maximum": 2**63 - 1},
+        ),
         ("uint8", {"type": "integer", "minimum": 0, "maximum": 255}),
         ("bool", {"type": "boolean"}),
         (None, {"type": ["number", "boolean"]}),

@@ -158,7 +158,7 @@ def test_runner_definition_errors() -> None:
 
     with pytest.raises(TypeError, match="no method marked"):
         dosirak.Runner(NoMethods)
-    with pytest.raises(TypeError, match="not a dosirak.Runnable"):
+    with pytest.raises(TypeError, match=r"not a dosirak\.Runnable"):
         dosirak.Runner(object)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="lowercase"):
         dosirak.Runner(Doubler, name="Bad Name")

@@ -18,8 +18,9 @@ CASES = {"iris": "samples/iris/service.py:svc"}
 
 
 def generate(case: str) -> dict[str, bytes]:
-    from dosirak._loader import load_service
     from dosirak.codegen import build_document, generate_files
+
+    from dosirak._loader import load_service
 
     path, _, attr = CASES[case].partition(":")
     service = load_service(f"{ROOT / path}:{attr}")
