@@ -7,26 +7,25 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from ._kinds import KINDS, Spec
 from ._problems import GenerationError, Problem, pointer
-from ._schemas import PROBLEM_SCHEMAS, ndarray_schema
+from ._schemas import PROBLEM_SCHEMAS
 from ._validate import validate_document
 
 if TYPE_CHECKING:
     from dosirak import InferenceAPI, Service
     from dosirak.io import IODescriptor
 
-__all__ = ["ERROR_RESPONSES", "MEDIA_TYPES", "build_document"]
+__all__ = ["ERROR_RESPONSES", "build_document"]
 
 OPENAPI_VERSION = "3.1.0"
 REF_TEMPLATE = "#/components/schemas/{model}"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
-#: The media type each descriptor kind travels as.
-MEDIA_TYPES = {"ndarray": "application/json", "json": "application/json", "text": "text/plain"}
-
 #: Error responses every API can answer, by status: component name and description.
 ERROR_RESPONSES: dict[str, tuple[str, str]] = {
     "400": ("BadRequest", "The body could not be parsed (malformed JSON, undecodable text)."),
+    "406": ("NotAcceptable", "No media type in the Accept header can be produced."),
     "413": ("ContentTooLarge", "The body is larger than the server accepts."),
     "415": ("UnsupportedMediaType", "The Content-Type is not one this operation accepts."),
     "422": ("ValidationError", "The body parsed but does not fit the schema; see `errors`."),
@@ -109,40 +108,38 @@ def _model_schemas(service: Service, problems: list[Problem]) -> _ModelRefs:
     return result
 
 
-def _io_schema(descriptor: IODescriptor, mode: Mode, model_refs: _ModelRefs) -> dict[str, Any]:
-    spec = descriptor.io_spec()
-    kind = spec["type"]
-    if kind == "ndarray":
-        return ndarray_schema(spec["dtype"], spec["shape"])
-    if kind == "json":
-        model = getattr(descriptor, "pydantic_model", None)
-        if model is None:
-            return {}
-        return dict(model_refs.refs[(model, mode)])
-    if kind == "text":
-        return {"type": "string"}
-    raise TypeError(f"no schema for descriptor kind {kind!r}")
+def _model_schema(
+    descriptor: IODescriptor, mode: Mode, model_refs: _ModelRefs
+) -> dict[str, Any] | None:
+    model = getattr(descriptor, "pydantic_model", None)
+    return None if model is None else dict(model_refs.refs[(model, mode)])
 
 
-def _io_extension(descriptor: IODescriptor, schema: dict[str, Any]) -> dict[str, Any]:
+def _io_extension(descriptor: IODescriptor, model_schema: dict[str, Any] | None) -> Spec:
     spec = descriptor.io_spec()
-    if spec["type"] == "json" and "$ref" in schema:
+    if model_schema is not None:
         # Name the component the document actually uses (pydantic may suffix it).
-        spec["model"] = schema["$ref"].rsplit("/", 1)[-1]
+        spec["model"] = model_schema["$ref"].rsplit("/", 1)[-1]
     return spec
 
 
-def _media(descriptor: IODescriptor, schema: dict[str, Any]) -> dict[str, Any]:
-    media: dict[str, Any] = {"schema": schema}
+def _content(descriptor: IODescriptor, spec: Spec, model_schema: dict[str, Any] | None) -> Spec:
+    kind = KINDS[spec["type"]]
+    content: Spec = {}
     example = descriptor.example()
-    if example is not None:
-        media["example"] = example
-    return {MEDIA_TYPES[descriptor.kind]: media}
+    for media_type in kind.media_types(spec):
+        media: Spec = {"schema": kind.schema(spec, media_type, model_schema)}
+        if example is not None and media_type == "application/json":
+            media["example"] = example
+        content[media_type] = media
+    return content
 
 
 def _operation(api: InferenceAPI, model_refs: _ModelRefs) -> dict[str, Any]:
-    in_schema = _io_schema(api.input, "validation", model_refs)
-    out_schema = _io_schema(api.output, "serialization", model_refs)
+    in_model = _model_schema(api.input, "validation", model_refs)
+    out_model = _model_schema(api.output, "serialization", model_refs)
+    in_spec = _io_extension(api.input, in_model)
+    out_spec = _io_extension(api.output, out_model)
     operation: dict[str, Any] = {"operationId": api.name}
     if api.doc:
         summary, _, rest = api.doc.partition("\n")
@@ -151,14 +148,14 @@ def _operation(api: InferenceAPI, model_refs: _ModelRefs) -> dict[str, Any]:
             operation["description"] = rest.strip()
     operation["requestBody"] = {
         "required": True,
-        "content": _media(api.input, in_schema),
-        "x-dosirak-io": _io_extension(api.input, in_schema),
+        "content": _content(api.input, in_spec, in_model),
+        "x-dosirak-io": in_spec,
     }
     responses: dict[str, Any] = {
         "200": {
             "description": "Successful response.",
-            "content": _media(api.output, out_schema),
-            "x-dosirak-io": _io_extension(api.output, out_schema),
+            "content": _content(api.output, out_spec, out_model),
+            "x-dosirak-io": out_spec,
         }
     }
     for status, (name, _) in ERROR_RESPONSES.items():

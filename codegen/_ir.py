@@ -20,37 +20,27 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class NdarrayIO:
-    dtype: str | None
-    shape: tuple[int, ...] | None
-    enforce_dtype: bool
-    enforce_shape: bool
-    kind: str = "ndarray"
-    python_type: str = "_npt.NDArray[_t.Any]"
+class Param:
+    """One keyword argument of a runtime codec call, as Python source."""
 
-
-@dataclass(frozen=True)
-class JsonIO:
-    """A JSON body: validated into ``model`` when the schema is a model's ``$ref``."""
-
-    model: ClassName | None
-    kind: str = "json"
-
-    @property
-    def python_type(self) -> str:
-        return f"_models.{self.model}" if self.model else "_t.Any"
-
-
-@dataclass(frozen=True)
-class TextIO:
-    kind: str = "text"
-    python_type: str = "str"
+    name: str
+    code: str
 
 
 @dataclass(frozen=True)
 class Body:
-    media_type: str
-    io: NdarrayIO | JsonIO | TextIO
+    """A request or response body: its IO kind, media types and codec arguments."""
+
+    kind: str
+    media_types: tuple[str, ...]
+    python_type: str
+    params: tuple[Param, ...]
+    summary: str
+
+    @property
+    def codec(self) -> str:
+        """The alias of the runtime codec module in generated code."""
+        return f"_{self.kind}"
 
 
 @dataclass(frozen=True)
@@ -108,12 +98,17 @@ class Service:
     needs_field: bool = False
 
     @property
+    def bodies(self) -> list[Body]:
+        return [body for op in self.operations for body in (op.request, op.response)]
+
+    @property
+    def codecs(self) -> list[str]:
+        """The runtime codec modules the generated code imports, sorted."""
+        return sorted({body.kind for body in self.bodies})
+
+    @property
     def uses_ndarray(self) -> bool:
-        return any(
-            isinstance(body.io, NdarrayIO)
-            for op in self.operations
-            for body in (op.request, op.response)
-        )
+        return any(body.kind == "ndarray" for body in self.bodies)
 
     @property
     def models_use_typing(self) -> bool:
@@ -122,8 +117,4 @@ class Service:
 
     @property
     def uses_models(self) -> bool:
-        return any(
-            isinstance(body.io, JsonIO) and body.io.model is not None
-            for op in self.operations
-            for body in (op.request, op.response)
-        )
+        return any("_models." in body.python_type for body in self.bodies)

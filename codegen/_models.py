@@ -1,8 +1,20 @@
-"""JSON Schemas under ``components/schemas`` → pydantic model and alias IR."""
+"""JSON Schemas under ``components/schemas`` → pydantic model and alias IR.
+
+Every schema becomes either a model (an object with properties) or a type alias. What the
+generated code cannot express is a `Problem` with the JSON pointer of the keyword, and the
+builder goes on, so that one run reports every problem of the document.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import re
+import uuid
+from collections.abc import Iterator
 from typing import Any
+
+from pydantic import BaseModel
 
 from . import _ir
 from ._names import ClassName, PythonIdentifier
@@ -11,26 +23,81 @@ from ._problems import Problem, pointer
 __all__ = ["ModelBuilder", "python_literal"]
 
 _METADATA = frozenset(
-    {"title", "description", "examples", "example", "deprecated", "readOnly", "writeOnly",
-     "default", "$comment", "format", "discriminator", "xml", "externalDocs", "contentMediaType",
-     "contentEncoding"}
+    {
+        "title",
+        "description",
+        "examples",
+        "example",
+        "deprecated",
+        "readOnly",
+        "writeOnly",
+        "default",
+        "$comment",
+        "format",
+        "discriminator",
+        "xml",
+        "externalDocs",
+        "contentMediaType",
+        "contentEncoding",
+    }
 )
-_STRING_FORMATS = {"date-time": "_dt.datetime", "date": "_dt.date", "time": "_dt.time",
-                   "uuid": "_uuid.UUID"}
-_CONSTRAINTS = {
-    "minLength": "min_length", "maxLength": "max_length", "pattern": "pattern",
-    "minimum": "ge", "maximum": "le", "exclusiveMinimum": "gt", "exclusiveMaximum": "lt",
-    "multipleOf": "multiple_of", "minItems": "min_length", "maxItems": "max_length",
+_STRING_FORMATS = {
+    "date-time": "_dt.datetime",
+    "date": "_dt.date",
+    "time": "_dt.time",
+    "uuid": "_uuid.UUID",
 }
+_STRING_CONSTRAINTS = {"minLength": "min_length", "maxLength": "max_length", "pattern": "pattern"}
+_NUMBER_CONSTRAINTS = {
+    "minimum": "ge",
+    "maximum": "le",
+    "exclusiveMinimum": "gt",
+    "exclusiveMaximum": "lt",
+    "multipleOf": "multiple_of",
+}
+_ARRAY_CONSTRAINTS = {"minItems": "min_length", "maxItems": "max_length"}
+_MAP_CONSTRAINTS = {"minProperties": "min_length", "maxProperties": "max_length"}
+#: The constraints that apply to values of each JSON type (JSON Schema ignores the others).
+_CONSTRAINTS_BY_TYPE: dict[str, dict[str, str]] = {
+    "string": _STRING_CONSTRAINTS,
+    "integer": _NUMBER_CONSTRAINTS,
+    "number": _NUMBER_CONSTRAINTS,
+    "array": _ARRAY_CONSTRAINTS,
+    "object": _MAP_CONSTRAINTS,
+}
+_ALL_CONSTRAINTS = frozenset(
+    {*_STRING_CONSTRAINTS, *_NUMBER_CONSTRAINTS, *_ARRAY_CONSTRAINTS, *_MAP_CONSTRAINTS}
+)
 _SIMPLE = {"string": "str", "integer": "int", "number": "float", "boolean": "bool", "null": "None"}
-_STRUCTURAL = frozenset({"type", "properties", "required", "additionalProperties", "items",
-                         "prefixItems", "anyOf", "oneOf", "allOf", "enum", "const", "$ref",
-                         "nullable", "uniqueItems", *_CONSTRAINTS})
+_COMBINATORS = ("$ref", "const", "enum", "anyOf", "oneOf", "allOf")
+_STRUCTURAL = frozenset(
+    {
+        "type",
+        "properties",
+        "required",
+        "additionalProperties",
+        "items",
+        "prefixItems",
+        "nullable",
+        "uniqueItems",
+        *_COMBINATORS,
+        *_ALL_CONSTRAINTS,
+    }
+)
+#: Names a field may not take: the builtins annotations use (pydantic would resolve the
+#: annotation to the field) and BaseModel's own attributes.
+_FIELD_RESERVED = frozenset({"str", "int", "float", "bool", "list", "dict", "set", "tuple"})
 
 
 def python_literal(value: Any) -> str:
-    """Python source for a JSON value."""
-    if value is None or isinstance(value, (bool, int, float, str)):
+    """Python source for a JSON value, quoted as ``ruff format`` quotes it."""
+    if isinstance(value, str):
+        return _string_literal(value)
+    if value is None or isinstance(value, (bool, int)):
+        return repr(value)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise TypeError(f"not a JSON value: {value!r}")
         return repr(value)
     if isinstance(value, list):
         return "[" + ", ".join(python_literal(v) for v in value) + "]"
@@ -38,6 +105,41 @@ def python_literal(value: Any) -> str:
         items = ", ".join(f"{python_literal(k)}: {python_literal(v)}" for k, v in value.items())
         return "{" + items + "}"
     raise TypeError(f"not a JSON value: {value!r}")
+
+
+def _string_literal(value: str) -> str:
+    """Double quotes, unless single ones need fewer escapes (ruff format's preference)."""
+    single = repr(value)  # Python picks '...' unless the text has ' and no "
+    if single.startswith('"'):
+        return single
+    if value.count('"') > value.count("'"):
+        return single
+    inner = single[1:-1].replace("\\'", "'").replace('"', '\\"')
+    return f'"{inner}"'
+
+
+def _escape(part: str | int) -> str:
+    return str(part).replace("~", "~0").replace("/", "~1")
+
+
+def _child(where: str, *parts: str | int) -> str:
+    """``where`` (a JSON pointer) extended by ``parts``, each escaped."""
+    return where + "".join("/" + _escape(p) for p in parts)
+
+
+def _pascal(text: str) -> str:
+    """``sepal_length`` / ``sepalLength`` / ``sepal-length`` → ``SepalLength``."""
+    words = [w for w in re.split(r"[^0-9A-Za-z]+", text) if w]
+    return "".join(w[0].upper() + w[1:] for w in words)
+
+
+def _field_name(prop: str) -> PythonIdentifier:
+    name = PythonIdentifier(prop)
+    if name.startswith("model_"):  # pydantic's namespace
+        return PythonIdentifier(f"field_{name.rstrip('_')}")
+    if name in _FIELD_RESERVED or hasattr(BaseModel, name):
+        return PythonIdentifier(f"{name}_")
+    return name
 
 
 class ModelBuilder:
@@ -48,10 +150,12 @@ class ModelBuilder:
         self.problems = problems
         self.models: dict[str, _ir.Model] = {}
         self.aliases: dict[str, _ir.TypeAlias] = {}
-        self.class_names = {name: ClassName(name) for name in schemas}
+        self.class_names = {name: ClassName(name.lstrip("_") or "Model") for name in schemas}
         self.needs_datetime = False
         self.needs_uuid = False
         self.needs_field = False
+        # Class names each annotation under construction refers to (a stack, innermost last).
+        self._refs: list[set[str]] = []
         seen: dict[str, str] = {}
         for name, cls in self.class_names.items():
             if cls in seen:
@@ -62,52 +166,117 @@ class ModelBuilder:
             seen[cls] = name
 
     def build_all(self) -> None:
+        alias_refs: dict[str, set[str]] = {}
         for name in self.schemas:
-            self.build(name)
+            refs = self.build(name)
+            if refs is not None:
+                alias_refs[self.class_names[name]] = refs
+        self._order_aliases(alias_refs)
 
-    def build(self, name: str) -> None:
+    def build(self, name: str) -> set[str] | None:
+        """Build one component; for an alias, return the class names its annotation uses."""
         schema = self.schemas[name]
         where = pointer("components", "schemas", name)
         cls = self.class_names[name]
         if not isinstance(schema, dict):
             self._problem(where, "a schema must be an object")
-            return
+            return None
         if _is_object_model(schema):
             self.models[cls] = self._model(cls, schema, where)
-        else:
-            self.aliases[cls] = _ir.TypeAlias(
-                cls, self.annotation(schema, where, cls), schema.get("description")
-            )
+            return None
+        with self._collect_refs() as refs:
+            annotation = self.annotation(schema, where, cls)
+        self.aliases[cls] = _ir.TypeAlias(cls, annotation, schema.get("description"))
+        return refs
+
+    def _order_aliases(self, alias_refs: dict[str, set[str]]) -> None:
+        """Aliases are evaluated when the module runs: quote those that use other aliases.
+
+        A cycle through aliases alone (``Tree = list[Tree]``) cannot be a plain alias.
+        """
+        for cls, refs in alias_refs.items():
+            if _reaches(cls, cls, alias_refs):
+                name = next(n for n, c in self.class_names.items() if c == cls)
+                self._problem(
+                    pointer("components", "schemas", name),
+                    "a recursive schema that is not an object (through arrays or unions "
+                    "only) is not supported yet; make the recursion go through an object",
+                )
+                continue
+            if refs & set(alias_refs):
+                alias = self.aliases[cls]
+                self.aliases[cls] = _ir.TypeAlias(
+                    alias.name, python_literal(alias.annotation), alias.description
+                )
+
+    @contextlib.contextmanager
+    def _collect_refs(self, *, merge: bool = True) -> Iterator[set[str]]:
+        """Collect the class names the annotations built inside refer to."""
+        refs: set[str] = set()
+        self._refs.append(refs)
+        try:
+            yield refs
+        finally:
+            self._refs.pop()
+            if merge and self._refs:
+                self._refs[-1].update(refs)
 
     def _problem(self, where: str, reason: str) -> None:
         self.problems.append(Problem(where, "The schema's model is not generated.", reason))
 
+    def _check_keywords(self, schema: dict[str, Any], where: str) -> None:
+        unknown = sorted(
+            k
+            for k in schema
+            if k not in _STRUCTURAL and k not in _METADATA and not k.startswith("x-")
+        )
+        if unknown:
+            self._problem(where, f"keywords {unknown} are not supported yet")
+        present = [k for k in _COMBINATORS if k in schema]
+        shaped = [
+            k for k in ("properties", "items", "prefixItems", "additionalProperties") if k in schema
+        ]
+        if len(present) > 1 and set(present) - {"enum", "const"}:
+            self._problem(where, f"{' and '.join(present)} in one schema are not supported yet")
+        elif present and present[0] not in ("enum", "const") and (shaped or "type" in schema):
+            self._problem(
+                where,
+                f"{present[0]} beside {' and '.join(shaped or ['type'])} is not supported yet; "
+                "move one of them into an allOf member or a property",
+            )
+
     def _model(self, cls: ClassName, schema: dict[str, Any], where: str) -> _ir.Model:
-        required = set(schema.get("required", []))
+        self._check_keywords(schema, where)
+        for key in sorted(_MAP_CONSTRAINTS):
+            if key in schema:
+                self._problem(
+                    _child(where, key), f"{key} on an object with properties is not supported yet"
+                )
+        required = list(schema.get("required", []))
+        properties: dict[str, Any] = dict(schema.get("properties", {}))
+        for prop in required:
+            if prop not in properties:
+                properties[prop] = {}  # required but unconstrained: any value, must be present
         fields: list[_ir.Field] = []
         used: set[str] = set()
-        for prop, prop_schema in schema.get("properties", {}).items():
-            prop_where = f"{where}/properties/{prop}"
-            name = PythonIdentifier(prop)
+        for prop, prop_schema in properties.items():
+            prop_where = _child(where, "properties", prop)
+            name = _field_name(prop)
             while name in used:
                 name = PythonIdentifier(f"{name}_")
             used.add(name)
-            annotation = self.annotation(prop_schema, prop_where, ClassName(f"{cls}_{prop}"))
+            annotation = self.annotation(prop_schema, prop_where, ClassName(cls + _pascal(prop)))
             is_required = prop in required
             default: str | None = None
-            if isinstance(prop_schema, dict) and "default" in prop_schema:
-                try:
-                    default = python_literal(prop_schema["default"])
-                except TypeError as exc:
-                    self._problem(prop_where, str(exc))
-            elif not is_required:
-                default = "None"
-                if annotation != "None" and not annotation.endswith("| None"):
+            if not is_required:
+                if isinstance(prop_schema, dict) and "default" in prop_schema:
+                    default = self._default(prop_schema, prop_schema["default"], prop_where)
+                else:
+                    default = "None"
+                if default == "None" and annotation != "None" and not annotation.endswith("| None"):
                     annotation = f"{annotation} | None"
             alias = prop if name != prop else None
             description = prop_schema.get("description") if isinstance(prop_schema, dict) else None
-            if alias or description:
-                self.needs_field = True
             fields.append(_ir.Field(name, alias, annotation, is_required, default, description))
         extra = "ignore"
         additional = schema.get("additionalProperties")
@@ -115,13 +284,93 @@ class ModelBuilder:
             extra = "forbid"
         elif additional not in (None, True, {}):
             self._problem(
-                f"{where}/additionalProperties",
+                _child(where, "additionalProperties"),
                 "an object with both properties and typed additionalProperties is not "
                 "supported yet",
             )
         elif additional in (True, {}):
             extra = "allow"
         return _ir.Model(cls, schema.get("description"), tuple(fields), extra)
+
+    def _default(self, schema: dict[str, Any], value: Any, where: str) -> str | None:
+        """Python source for a property's default, of the type its annotation says."""
+        where = _child(where, "default")
+        if value is None:
+            return "None"
+        if self._is_plain(schema, set()):
+            try:
+                return python_literal(value)
+            except TypeError as exc:
+                self._problem(where, str(exc))
+                return None
+        fmt = self._string_format(schema, set())
+        if fmt is not None and isinstance(value, str):
+            source = _format_default(fmt, value)
+            if source is None:
+                self._problem(where, f"default {value!r} is not a valid {fmt}")
+            return source
+        self._problem(
+            where,
+            "a default for a property whose type is a model, or a date, time or uuid inside "
+            "an array or object, is not supported yet",
+        )
+        return None
+
+    def _resolve(self, schema: Any, seen: set[str]) -> Any:
+        """Follow ``$ref`` and single-member ``allOf`` to the schema that shapes values."""
+        while isinstance(schema, dict):
+            if "$ref" in schema:
+                name = _ref_name(schema["$ref"])
+                if name is None or name not in self.schemas or name in seen:
+                    return None
+                seen.add(name)
+                schema = self.schemas[name]
+            elif isinstance(schema.get("allOf"), list) and len(schema["allOf"]) == 1:
+                schema = schema["allOf"][0]
+            else:
+                return schema
+        return schema
+
+    def _string_format(self, schema: Any, seen: set[str]) -> str | None:
+        """The date, time or uuid format of ``schema``, or of its one member that has one."""
+        resolved = self._resolve(schema, seen)
+        if not isinstance(resolved, dict):
+            return None
+        fmt = resolved.get("format")
+        types = resolved.get("type")
+        if fmt in _STRING_FORMATS and (
+            types == "string" or (isinstance(types, list) and "string" in types)
+        ):
+            return str(fmt)
+        members = [*resolved.get("anyOf", []), *resolved.get("oneOf", [])]
+        found = {self._string_format(m, set(seen)) for m in members} - {None}
+        return found.pop() if len(found) == 1 else None
+
+    def _is_plain(self, schema: Any, seen: set[str]) -> bool:
+        """True when a JSON value of ``schema`` is, as a Python literal, of its annotation."""
+        resolved = self._resolve(schema, seen)
+        if resolved is True or resolved == {}:
+            return True
+        if not isinstance(resolved, dict):
+            return False
+        if "enum" in resolved or "const" in resolved:
+            return True
+        if _is_object_model(resolved) or self._string_format(resolved, set(seen)) is not None:
+            return False
+        if resolved.get("uniqueItems") is True:
+            return False  # a set
+        members = [
+            *resolved.get("anyOf", []),
+            *resolved.get("oneOf", []),
+            *resolved.get("allOf", []),
+            *resolved.get("prefixItems", []),
+        ]
+        if "prefixItems" in resolved:
+            return False  # a tuple
+        for key in ("items", "additionalProperties"):
+            if isinstance(resolved.get(key), dict):
+                members.append(resolved[key])
+        return all(self._is_plain(m, set(seen)) for m in members)
 
     def annotation(self, schema: Any, where: str, inline_name: ClassName) -> str:
         """The Python annotation for ``schema``; inline objects become models."""
@@ -130,49 +379,107 @@ class ModelBuilder:
         if not isinstance(schema, dict):
             self._problem(where, f"unsupported schema {schema!r}")
             return "_t.Any"
-        unknown = set(schema) - _STRUCTURAL - _METADATA
-        unknown = {k for k in unknown if not k.startswith("x-")}
-        if unknown:
-            self._problem(where, f"keywords {sorted(unknown)} are not supported yet")
-        base = self._base_annotation(schema, where, inline_name)
+        self._check_keywords(schema, where)
+        kind = schema.get("type")
+        if isinstance(kind, list) and not any(k in schema for k in _COMBINATORS):
+            parts = [self._typed(schema, k, where, inline_name) for k in kind]
+            base = _union(parts)
+        else:
+            base = self._typed(schema, kind, where, inline_name)
         if schema.get("nullable") is True and not base.endswith("| None") and base != "None":
             base = f"{base} | None"
-        constraints = [
-            f"{arg}={python_literal(schema[key])}"
-            for key, arg in _CONSTRAINTS.items()
-            if key in schema and not (key in ("minimum", "maximum") and isinstance(
-                schema.get("exclusive" + key.capitalize()), bool))
-        ]
-        if constraints and "$ref" not in schema:
-            self.needs_field = True
-            return f"_t.Annotated[{base}, _Field({', '.join(constraints)})]"
         return base
 
-    def _base_annotation(self, schema: dict[str, Any], where: str, inline_name: ClassName) -> str:
+    def _typed(self, schema: dict[str, Any], kind: Any, where: str, inline_name: ClassName) -> str:
+        """The annotation of ``schema`` for one JSON type ``kind``, with its constraints."""
+        base = self._base_annotation(schema, kind, where, inline_name)
+        present = sorted(k for k in _ALL_CONSTRAINTS if k in schema)
+        if not present:
+            return base
+        if kind is None:
+            if "items" in schema or "prefixItems" in schema:
+                kind = "array"
+            elif "properties" in schema:
+                kind = "object"
+        if kind is None or isinstance(kind, list) or any(k in schema for k in _COMBINATORS):
+            self._problem(
+                where,
+                f"constraints {present} are supported only beside one type "
+                "(not beside $ref, enum, const or a combinator)",
+            )
+            return base
+        if kind not in _CONSTRAINTS_BY_TYPE:
+            return base  # JSON Schema applies these constraints to other types only
+        if kind == "object" and not base.startswith("dict["):
+            return base  # a model: _model reports the constraints it cannot carry
+        args: list[str] = []
+        for key, arg in _CONSTRAINTS_BY_TYPE[kind].items():
+            if key not in schema:
+                continue
+            value = schema[key]
+            if key in ("exclusiveMinimum", "exclusiveMaximum") and isinstance(value, bool):
+                continue  # OpenAPI 3.0: a flag on minimum/maximum, applied there
+            if (
+                key in ("minimum", "maximum")
+                and schema.get(f"exclusive{key[:1].upper()}{key[1:]}") is True
+            ):
+                arg = "gt" if key == "minimum" else "lt"
+            if key == "pattern":
+                if self._check_pattern(value, _child(where, key)):
+                    args.append(f"{arg}={python_literal(value)}")
+                continue
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                self._problem(_child(where, key), f"{key} {value!r} is not a number")
+                continue
+            args.append(f"{arg}={python_literal(value)}")
+        if not args:
+            return base
+        self.needs_field = True
+        return f"_t.Annotated[{base}, _pydantic.Field({', '.join(args)})]"
+
+    def _check_pattern(self, pattern: Any, where: str) -> bool:
+        if not isinstance(pattern, str):
+            self._problem(where, f"pattern {pattern!r} is not a string")
+            return False
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            self._problem(where, f"pattern {pattern!r} is not a regular expression: {exc}")
+            return False
+        from pydantic_core import SchemaError, SchemaValidator, core_schema
+
+        try:
+            SchemaValidator(core_schema.str_schema(pattern=pattern))
+        except SchemaError:
+            self._problem(
+                where,
+                f"pattern {pattern!r} uses what pydantic's regex engine lacks "
+                "(look-around or backreferences); it is not supported yet",
+            )
+            return False
+        return True
+
+    def _base_annotation(
+        self, schema: dict[str, Any], kind: Any, where: str, inline_name: ClassName
+    ) -> str:
         if "$ref" in schema:
-            return self._ref(schema["$ref"], where)
+            return self._ref(schema["$ref"], _child(where, "$ref"))
         if "const" in schema:
-            return self._literal([schema["const"]], where)
+            return self._literal([schema["const"]], _child(where, "const"))
         if "enum" in schema:
-            return self._literal(schema["enum"], where)
+            return self._literal(schema["enum"], _child(where, "enum"))
         for key in ("anyOf", "oneOf"):
             if key in schema:
                 parts = [
-                    self.annotation(s, f"{where}/{key}/{i}", ClassName(f"{inline_name}{i}"))
+                    self.annotation(s, _child(where, key, i), ClassName(f"{inline_name}{i}"))
                     for i, s in enumerate(schema[key])
                 ]
                 return _union(parts)
         if "allOf" in schema:
             if len(schema["allOf"]) == 1:
-                return self.annotation(schema["allOf"][0], f"{where}/allOf/0", inline_name)
-            self._problem(f"{where}/allOf", "allOf with several schemas is not supported yet")
+                return self.annotation(schema["allOf"][0], _child(where, "allOf", 0), inline_name)
+            self._problem(_child(where, "allOf"), "allOf with several schemas is not supported yet")
             return "_t.Any"
-        kind = schema.get("type")
-        if isinstance(kind, list):
-            parts = [
-                self._base_annotation({**schema, "type": k}, where, inline_name) for k in kind
-            ]
-            return _union(parts)
         if kind == "array" or (kind is None and ("items" in schema or "prefixItems" in schema)):
             return self._array(schema, where, inline_name)
         if kind == "object" or (kind is None and "properties" in schema):
@@ -188,67 +495,153 @@ class ModelBuilder:
             return _SIMPLE[kind]
         if kind is None:
             return "_t.Any"
-        self._problem(where, f"unknown type {kind!r}")
+        self._problem(_child(where, "type"), f"unknown type {kind!r}")
         return "_t.Any"
 
-    def _ref(self, ref: str, where: str) -> str:
-        prefix = "#/components/schemas/"
-        name = ref[len(prefix):] if ref.startswith(prefix) else None
+    def _ref(self, ref: Any, where: str) -> str:
+        name = _ref_name(ref) if isinstance(ref, str) else None
         if name is None or name not in self.class_names:
             self._problem(where, f"$ref {ref!r} does not name a schema under components/schemas")
             return "_t.Any"
-        return self.class_names[name]
+        cls = self.class_names[name]
+        if self._refs:
+            self._refs[-1].add(cls)
+        target = self.schemas[name]
+        if isinstance(target, dict) and target.get("nullable") is True and _is_object_model(target):
+            return f"{cls} | None"  # OpenAPI 3.0: a nullable component accepts null where used
+        return cls
 
-    def _literal(self, values: list[Any], where: str) -> str:
-        if not values or not all(v is None or isinstance(v, (str, int, bool)) for v in values):
-            self._problem(where, f"enum values {values!r} must be strings, integers, booleans or null")
+    def _literal(self, values: Any, where: str) -> str:
+        if (
+            not isinstance(values, list)
+            or not values
+            or not all(v is None or isinstance(v, (str, int, bool)) for v in values)
+        ):
+            self._problem(
+                where, f"enum values {values!r} must be strings, integers, booleans or null"
+            )
             return "_t.Any"
-        return f"_t.Literal[{', '.join(python_literal(v) for v in values)}]"
+        literals = [python_literal(v) for v in values if v is not None]
+        if not literals:
+            return "None"
+        annotation = f"_t.Literal[{', '.join(literals)}]"
+        return f"{annotation} | None" if None in values else annotation
 
     def _array(self, schema: dict[str, Any], where: str, inline_name: ClassName) -> str:
         if "prefixItems" in schema:
             parts = [
-                self.annotation(s, f"{where}/prefixItems/{i}", ClassName(f"{inline_name}{i}"))
+                self.annotation(s, _child(where, "prefixItems", i), ClassName(f"{inline_name}{i}"))
                 for i, s in enumerate(schema["prefixItems"])
             ]
             if schema.get("items", False) is not False:
                 self._problem(where, "prefixItems followed by more items is not supported yet")
             return f"tuple[{', '.join(parts)}]"
-        item = self.annotation(schema.get("items", {}), f"{where}/items", ClassName(f"{inline_name}Item"))
+        item = self.annotation(
+            schema.get("items", {}), _child(where, "items"), ClassName(f"{inline_name}Item")
+        )
         if schema.get("uniqueItems") is True:
             if item in ("str", "int", "float", "bool"):
                 return f"set[{item}]"
-            self._problem(where, "uniqueItems is supported for arrays of scalars only")
+            self._problem(
+                _child(where, "uniqueItems"), "uniqueItems is supported for arrays of scalars only"
+            )
         return f"list[{item}]"
 
     def _object(self, schema: dict[str, Any], where: str, inline_name: ClassName) -> str:
         if schema.get("properties"):
             name = inline_name
-            while name in self.models or name in self.class_names.values():
+            while name in self.models or name in self.aliases or name in self.class_names.values():
                 name = ClassName(f"{name}Inline")
-            self.models[name] = self._model(name, schema, where)
+            self.models[name] = _ir.Model(name, None, (), "ignore")  # reserve the name
+            with self._collect_refs(merge=False):  # a model breaks any chain of aliases
+                self.models[name] = self._model(name, schema, where)
             return name
         additional = schema.get("additionalProperties", True)
         if additional is True or additional == {}:
             return "dict[str, _t.Any]"
         if additional is False:
             return "dict[str, _t.Never]"
-        value = self.annotation(additional, f"{where}/additionalProperties", ClassName(f"{inline_name}Value"))
+        value = self.annotation(
+            additional, _child(where, "additionalProperties"), ClassName(f"{inline_name}Value")
+        )
         return f"dict[str, {value}]"
 
 
+def _ref_name(ref: str) -> str | None:
+    prefix = "#/components/schemas/"
+    if not ref.startswith(prefix):
+        return None
+    return ref[len(prefix) :].replace("~1", "/").replace("~0", "~")
+
+
 def _is_object_model(schema: dict[str, Any]) -> bool:
-    return (schema.get("type") == "object" or "properties" in schema) and bool(
-        schema.get("properties")
+    return (
+        schema.get("type") in ("object", None)
+        and bool(schema.get("properties"))
+        and not any(k in schema for k in _COMBINATORS)
     )
+
+
+def _reaches(start: str, target: str, graph: dict[str, set[str]]) -> bool:
+    stack = list(graph.get(start, ()))
+    seen: set[str] = set()
+    while stack:
+        node = stack.pop()
+        if node == target:
+            return True
+        if node not in seen:
+            seen.add(node)
+            stack.extend(graph.get(node, ()))
+    return False
+
+
+def _format_default(fmt: str, value: str) -> str | None:
+    """Constructor source for a date, time or uuid default; None when it does not parse."""
+    try:
+        if fmt == "uuid":
+            return f"_uuid.UUID({python_literal(str(uuid.UUID(value)))})"
+        parsed: dt.datetime | dt.date | dt.time
+        if fmt == "date-time":
+            parsed = dt.datetime.fromisoformat(value)
+        elif fmt == "date":
+            parsed = dt.date.fromisoformat(value)
+        else:
+            parsed = dt.time.fromisoformat(value)
+    except ValueError:
+        return None
+    return repr(parsed).replace("datetime.", "_dt.")
 
 
 def _union(parts: list[str]) -> str:
     unique: list[str] = []
     for part in parts:
-        if part not in unique:
-            unique.append(part)
+        for member in _split_union(part):
+            if member not in unique:
+                unique.append(member)
     if "None" in unique:  # conventional spelling: X | None last
         unique.remove("None")
         unique.append("None")
     return " | ".join(unique)
+
+
+def _split_union(annotation: str) -> list[str]:
+    """The top-level members of ``A | B[C | D]`` → ``["A", "B[C | D]"]``."""
+    members: list[str] = []
+    depth = 0
+    start = 0
+    quote: str | None = None
+    for i, char in enumerate(annotation):
+        if quote:
+            if char == quote and annotation[i - 1] != "\\":
+                quote = None
+        elif char in "\"'":
+            quote = char
+        elif char in "[(":
+            depth += 1
+        elif char in "])":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            members.append(annotation[start:i].strip())
+            start = i + 1
+    members.append(annotation[start:].strip())
+    return members

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from . import _ir
+from ._kinds import KINDS, ModelRef
 from ._models import ModelBuilder
+from ._render import python_source
 from ._names import ClassName, PythonIdentifier
 from ._problems import GenerationError, Problem, pointer
 
@@ -112,51 +114,68 @@ def _body(body: dict[str, Any], where: str, problems: list[Problem]) -> _ir.Body
         problems.append(_skip(where, "a $ref'd request body or response is not supported yet"))
         return None
     content = body.get("content", {})
-    if len(content) != 1:
+    spec = body.get("x-dosirak-io")
+    if spec is None:
+        spec = _infer_spec(content)
+        if spec is None:
+            problems.append(
+                _skip(where, f"media types {sorted(content)} are not supported yet")
+            )
+            return None
+    kind = KINDS.get(spec.get("type", ""))
+    if kind is None:
+        problems.append(_skip(f"{where}/x-dosirak-io", f"IO type {spec.get('type')!r} is unknown"))
+        return None
+    media_types = tuple(content) or kind.media_types(spec)
+    unknown = set(media_types) - set(kind.media_types(spec))
+    if unknown:
         problems.append(
-            _skip(where, f"exactly one media type is supported yet, found {sorted(content)}")
+            _skip(where, f"media types {sorted(unknown)} are not ones a {kind.name} body has")
         )
         return None
-    media_type, media = next(iter(content.items()))
-    schema = media.get("schema", {})
-    io = body.get("x-dosirak-io")
-    if io is not None:
-        parsed = _from_extension(io, f"{where}/x-dosirak-io", problems)
-    elif media_type == "application/json":
-        parsed = _json_io(schema)
-    elif media_type == "text/plain":
-        parsed = _ir.TextIO()
-    else:
-        problems.append(_skip(where, f"media type {media_type!r} is not supported yet"))
-        return None
-    if parsed is None:
-        return None
-    return _ir.Body(media_type=media_type, io=parsed)
+    params = tuple(_ir.Param(name, _code(value)) for name, value in kind.params(spec))
+    return _ir.Body(
+        kind=kind.name,
+        media_types=media_types,
+        python_type=kind.python_type(spec),
+        params=params,
+        summary=_summary(spec),
+    )
 
 
-def _json_io(schema: dict[str, Any]) -> _ir.JsonIO:
-    ref = schema.get("$ref", "")
-    prefix = "#/components/schemas/"
-    model = ClassName(ref[len(prefix) :]) if ref.startswith(prefix) else None
-    return _ir.JsonIO(model=model)
+def _code(value: Any) -> str:
+    if isinstance(value, ModelRef):
+        return f"_models.{ClassName(value.name)}"
+    return python_source(value)
 
 
-def _from_extension(
-    io: dict[str, Any], where: str, problems: list[Problem]
-) -> _ir.NdarrayIO | _ir.JsonIO | _ir.TextIO | None:
-    kind = io.get("type")
-    if kind == "ndarray":
-        shape = io.get("shape")
-        return _ir.NdarrayIO(
-            dtype=io.get("dtype"),
-            shape=None if shape is None else tuple(int(d) for d in shape),
-            enforce_dtype=bool(io.get("enforce_dtype", False)),
-            enforce_shape=bool(io.get("enforce_shape", False)),
-        )
-    if kind == "json":
-        model = io.get("model")
-        return _ir.JsonIO(model=None if model is None else ClassName(model))
-    if kind == "text":
-        return _ir.TextIO()
-    problems.append(_skip(where, f"x-dosirak-io type {kind!r} is unknown"))
+def _infer_spec(content: dict[str, Any]) -> dict[str, Any] | None:
+    """The IO kind of a body the document gives no ``x-dosirak-io`` for."""
+    types = set(content)
+    if types == {"application/json"}:
+        ref = content["application/json"].get("schema", {}).get("$ref", "")
+        prefix = "#/components/schemas/"
+        return {"type": "json", "model": ref[len(prefix) :] if ref.startswith(prefix) else None}
+    if types == {"text/plain"}:
+        return {"type": "text"}
+    if "application/x-npy" in types and types <= {"application/json", "application/x-npy"}:
+        return {"type": "ndarray", "dtype": None, "shape": None}
     return None
+
+
+def _summary(spec: dict[str, Any]) -> str:
+    """A phrase for docstrings: what the body holds."""
+    kind = spec.get("type")
+    if kind == "ndarray":
+        text = f"{spec.get('dtype') or 'any'} array"
+        shape = spec.get("shape")
+        if shape is not None:
+            dims = ", ".join("*" if d < 0 else str(d) for d in shape)
+            text += f" of shape ({dims}{',' if len(shape) == 1 else ''})"
+        enforced = [k for k in ("dtype", "shape") if spec.get(f"enforce_{k}")]
+        if enforced:
+            text += f", {' and '.join(enforced)} enforced"
+        return text
+    if kind == "json":
+        return f"JSON validated as {spec['model']}" if spec.get("model") else "any JSON"
+    return str(kind)

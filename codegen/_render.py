@@ -12,12 +12,12 @@ from dosirak._version import __version__
 
 from . import _ir
 
-__all__ = ["render_server"]
+__all__ = ["python_source", "render_server"]
 
 _WIDTH = 88
 
 
-def _py(value: Any) -> str:
+def python_source(value: Any) -> str:
     """Python source for a literal, double-quoted as ruff format writes it."""
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
@@ -26,21 +26,21 @@ def _py(value: Any) -> str:
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, tuple):
-        inner = ", ".join(_py(v) for v in value)
+        inner = ", ".join(python_source(v) for v in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"
     if isinstance(value, list):
-        return "[" + ", ".join(_py(v) for v in value) + "]"
+        return "[" + ", ".join(python_source(v) for v in value) + "]"
     raise TypeError(f"no literal for {value!r}")
 
 
 def _pystr_block(value: str, indent: int) -> str:
     """A string literal that keeps lines short: implicit concatenation when too long."""
-    literal = _py(value)
+    literal = python_source(value)
     if indent + len(literal) <= _WIDTH:
         return literal
     chunks = textwrap.wrap(value, _WIDTH - indent - 8, drop_whitespace=False) or [""]
     pad = " " * (indent + 4)
-    body = "\n".join(pad + _py(chunk) for chunk in chunks)
+    body = "\n".join(pad + python_source(chunk) for chunk in chunks)
     return "(\n" + body + "\n" + " " * indent + ")"
 
 
@@ -83,7 +83,7 @@ def environment() -> Environment:
         keep_trailing_newline=True,
         autoescape=False,
     )
-    env.filters["py"] = _py
+    env.filters["py"] = python_source
     env.filters["pystr_block"] = _pystr_block
     env.filters["docstring"] = _docstring
     env.globals["generator_version"] = __version__

@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Route
 
 from ._docs import docs_routes
 from ._generated import GeneratedServer, StaleGeneratedCodeError, load_generated
-from .codecs import DEFAULT_MAX_BODY_BYTES
+from .codecs import Limits
 from .endpoint import problem_response
 from .errors import (
     MethodNotAllowed,
@@ -38,7 +38,7 @@ def build_app(
     operations: Any,
     *,
     runners: Sequence[Runner] = (),
-    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    limits: Limits | None = None,
 ) -> Starlette:
     """A Starlette app serving ``generated`` with ``operations`` behind it."""
     state = {"ready": False}
@@ -72,7 +72,7 @@ def build_app(
                 runner.shutdown()
 
     routes: list[BaseRoute] = list(
-        generated.routes.build_routes(operations, max_body_bytes=max_body_bytes)
+        generated.routes.build_routes(operations, limits=limits or Limits())
     )
     routes += [
         Route("/openapi.json", openapi, methods=["GET"], include_in_schema=False),

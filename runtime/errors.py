@@ -18,6 +18,7 @@ __all__ = [
     "ErrorItem",
     "InternalServerError",
     "MethodNotAllowed",
+    "NotAcceptable",
     "NotFound",
     "PayloadTooLarge",
     "ProblemError",
@@ -94,6 +95,12 @@ class MethodNotAllowed(ProblemError):
     status = 405
     title = "Method Not Allowed"
     slug = "method-not-allowed"
+
+
+class NotAcceptable(ProblemError):
+    status = 406
+    title = "Not Acceptable"
+    slug = "not-acceptable"
 
 
 class PayloadTooLarge(ProblemError):

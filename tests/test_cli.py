@@ -27,18 +27,14 @@ GENERATED = [
 ]
 
 
-def dosirak(
-    *args: str, cwd: Path, timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
+def dosirak(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """Run ``python -m dosirak ARGS`` in ``cwd`` (not the repository root), plain-text output."""
     env = {
         k: v
         for k, v in os.environ.items()
         if k not in {"FORCE_COLOR", "PY_COLORS", "GITHUB_ACTIONS", "PYTHONPATH"}
     }
-    env.update(
-        DOSIRAK_HOME=str(cwd / "dosirak-home"), NO_COLOR="1", TERM="dumb", COLUMNS="200"
-    )
+    env.update(DOSIRAK_HOME=str(cwd / "dosirak-home"), NO_COLOR="1", TERM="dumb", COLUMNS="200")
     return subprocess.run(
         [sys.executable, "-m", "dosirak", *args],
         cwd=cwd,
@@ -70,7 +66,11 @@ def test_help_lists_the_commands(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("command", "options"),
-    [("gen", ["--out"]), ("spec", ["--format"]), ("serve", ["--host", "--port", "--reload", "--generated"])],
+    [
+        ("gen", ["--out"]),
+        ("spec", ["--format"]),
+        ("serve", ["--host", "--port", "--reload", "--generated"]),
+    ],
 )
 def test_command_help_lists_its_options(tmp_path: Path, command: str, options: list[str]) -> None:
     result = dosirak(command, "--help", cwd=tmp_path)

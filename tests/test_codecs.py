@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import numpy as np
 import orjson
 import pytest
-from dosirak.runtime import codecs
+from dosirak.runtime.codecs import ResponseValidationError, ndarray, negotiate, text
 from dosirak.runtime.context import Context
-from dosirak.runtime.errors import BadRequest, UnprocessableContent, UnsupportedMediaType
+from dosirak.runtime.errors import (
+    BadRequest,
+    NotAcceptable,
+    UnprocessableContent,
+    UnsupportedMediaType,
+)
 from starlette.requests import Request
 
 
@@ -21,7 +27,7 @@ def parse(value: Any, **kwargs: Any) -> np.ndarray:
         "enforce_shape": False,
     }
     options.update(kwargs)
-    return codecs.ndarray_from_json(orjson.dumps(value), **options)
+    return ndarray.decode(orjson.dumps(value), "application/json", **options)
 
 
 def test_integers_cast_to_a_declared_float_dtype() -> None:
@@ -69,8 +75,9 @@ def test_scalar_only_for_rank_zero() -> None:
 def test_huge_numbers_do_not_fit_integer_dtypes() -> None:
     # orjson reads integers past 64 bits as floats; the range check still catches them.
     with pytest.raises(UnprocessableContent, match="do not fit dtype int64"):
-        codecs.ndarray_from_json(
+        ndarray.decode(
             b"[1, 123456789012345678901234567890]",
+            "application/json",
             dtype="int64",
             shape=None,
             enforce_dtype=False,
@@ -83,19 +90,21 @@ def _context() -> Context:
 
 
 def test_array_response_declared_dtype_and_shape() -> None:
-    response = codecs.ndarray_json_response(
+    response = ndarray.encode(
         np.array([1.0, 2.0]),
         _context(),
+        "application/json",
         dtype="int64",
         shape=None,
         enforce_dtype=False,
         enforce_shape=False,
     )
     assert response.body == b"[1,2]"
-    with pytest.raises(codecs.ResponseValidationError, match="declares int64"):
-        codecs.ndarray_json_response(
+    with pytest.raises(ResponseValidationError, match="declares int64"):
+        ndarray.encode(
             np.array([1.0]),
             _context(),
+            "application/json",
             dtype="int64",
             shape=None,
             enforce_dtype=True,
@@ -104,10 +113,11 @@ def test_array_response_declared_dtype_and_shape() -> None:
 
 
 def test_nan_output_is_refused_not_written_as_null() -> None:
-    with pytest.raises(codecs.ResponseValidationError, match="NaN or infinity"):
-        codecs.ndarray_json_response(
+    with pytest.raises(ResponseValidationError, match="NaN or infinity"):
+        ndarray.encode(
             np.array([1.0, np.nan]),
             _context(),
+            "application/json",
             dtype=None,
             shape=None,
             enforce_dtype=False,
@@ -117,17 +127,103 @@ def test_nan_output_is_refused_not_written_as_null() -> None:
 
 def test_non_contiguous_and_float16_arrays_serialise() -> None:
     array = np.arange(12, dtype=np.float16).reshape(3, 4)[:, ::2]
-    response = codecs.ndarray_json_response(
-        array, _context(), dtype=None, shape=None, enforce_dtype=False, enforce_shape=False
+    response = ndarray.encode(
+        array,
+        _context(),
+        "application/json",
+        dtype=None,
+        shape=None,
+        enforce_dtype=False,
+        enforce_shape=False,
     )
     assert orjson.loads(response.body) == array.tolist()
 
 
 def test_text_charset() -> None:
-    assert (
-        codecs.text_from_body("héllo".encode("latin-1"), "text/plain; charset=latin-1") == "héllo"
-    )
+    assert text.decode("héllo".encode("latin-1"), "text/plain; charset=latin-1") == "héllo"
     with pytest.raises(BadRequest, match="not valid utf-8"):
-        codecs.text_from_body(b"\xff", "text/plain")
+        text.decode(b"\xff", "text/plain")
     with pytest.raises(UnsupportedMediaType, match="charset 'klingon'"):
-        codecs.text_from_body(b"x", "text/plain; charset=klingon")
+        text.decode(b"x", "text/plain; charset=klingon")
+
+
+def npy(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+def parse_npy(body: bytes, **kwargs: Any) -> np.ndarray:
+    options: dict[str, Any] = {
+        "dtype": None,
+        "shape": None,
+        "enforce_dtype": False,
+        "enforce_shape": False,
+    }
+    options.update(kwargs)
+    return ndarray.decode(body, "application/x-npy", **options)
+
+
+def test_npy_round_trip_keeps_dtype_and_shape() -> None:
+    array = np.arange(24, dtype=">i2").reshape(2, 3, 4)
+    np.testing.assert_array_equal(parse_npy(npy(array)), array)
+    assert parse_npy(npy(array), dtype="float32").dtype == np.float32
+
+
+def test_npy_enforced_dtype_is_exact() -> None:
+    with pytest.raises(UnprocessableContent, match="expected dtype float32, received float64"):
+        parse_npy(npy(np.zeros(3)), dtype="float32", enforce_dtype=True)
+
+
+@pytest.mark.parametrize(
+    ("body", "error", "message"),
+    [
+        (b"not npy at all", BadRequest, "not a .npy array"),
+        (npy(np.zeros((100, 4)))[:-5], BadRequest, "truncated"),
+        (npy(np.zeros(3)) + b"x", BadRequest, "bytes after the array"),
+        (npy(np.array(["a", "b"])), UnprocessableContent, "dtype <U1"),
+        (npy(np.array([1, "x"], dtype=object)), UnprocessableContent, "dtype object"),
+    ],
+)
+def test_bad_npy(body: bytes, error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=message):
+        parse_npy(body)
+
+
+def test_npy_output_carries_nan() -> None:
+    response = ndarray.encode(
+        np.array([1.0, np.nan]),
+        _context(),
+        "application/x-npy",
+        dtype=None,
+        shape=None,
+        enforce_dtype=False,
+        enforce_shape=False,
+    )
+    assert response.headers["content-type"] == "application/x-npy"
+    result = np.load(io.BytesIO(bytes(response.body)))
+    assert np.isnan(result[1])
+
+
+@pytest.mark.parametrize(
+    ("accept", "chosen"),
+    [
+        (None, "application/json"),
+        ("*/*", "application/json"),
+        ("application/x-npy", "application/x-npy"),
+        ("application/json;q=0.5, application/x-npy", "application/x-npy"),
+        ("application/*", "application/json"),
+        ("application/json;q=0, */*", "application/x-npy"),
+        ("text/html, application/x-npy;q=0.1", "application/x-npy"),
+    ],
+)
+def test_negotiate(accept: str | None, chosen: str) -> None:
+    headers = [] if accept is None else [(b"accept", accept.encode())]
+    request = Request({"type": "http", "method": "POST", "headers": headers})
+    assert negotiate(request, ("application/json", "application/x-npy")) == chosen
+
+
+def test_negotiate_406() -> None:
+    request = Request({"type": "http", "method": "POST", "headers": [(b"accept", b"text/html")]})
+    with pytest.raises(NotAcceptable, match="text/html"):
+        negotiate(request, ("application/json",))

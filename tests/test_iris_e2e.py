@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import socket
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import numpy as np
 import pytest
 from dosirak.codegen import build_document, document_bytes
 from openapi_spec_validator import validate
@@ -179,3 +181,58 @@ def test_sample_is_unchanged_seed_code() -> None:
     source = (Path(__file__).parent.parent / "samples" / "iris" / "service.py").read_text()
     assert "@svc.api(input=NumpyNdarray(), output=NumpyNdarray())\n" in source
     assert "    result = iris_clf_runner.predict.run(input_series)\n    return result\n" in source
+
+
+def _npy(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+NPY = {"content-type": "application/x-npy", "accept": "application/x-npy"}
+
+
+def test_npy_in_and_out(iris_client: httpx.Client) -> None:
+    batch = np.array([SETOSA, VERSICOLOR, VIRGINICA], dtype=np.float32)
+    response = iris_client.post("/classify_validated", content=_npy(batch), headers=NPY)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/x-npy"
+    result = np.load(io.BytesIO(response.content))
+    assert result.dtype == np.int64
+    assert result.tolist() == [0, 1, 2]
+
+
+def test_npy_in_json_out_by_default(iris_client: httpx.Client) -> None:
+    body = _npy(np.array([SETOSA]))
+    response = iris_client.post(
+        "/classify", content=body, headers={"content-type": "application/x-npy"}
+    )
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == [0]
+
+
+def test_json_in_npy_out(iris_client: httpx.Client) -> None:
+    response = iris_client.post("/classify", json=[SETOSA], headers={"accept": "application/x-npy"})
+    assert np.load(io.BytesIO(response.content)).tolist() == [0]
+
+
+def test_unacceptable_accept_is_406(iris_client: httpx.Client) -> None:
+    response = iris_client.post("/classify", json=[SETOSA], headers={"accept": "text/html"})
+    problem = assert_problem(response, 406, path="/classify")
+    assert "application/x-npy" in problem["detail"]
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b"\x93NUMPY", 400),
+        (_npy(np.zeros((3, 4)))[:-7], 400),
+        (_npy(np.array([["a", "b", "c", "d"]])), 422),
+        (_npy(np.zeros((2, 3))), 422),
+    ],
+    ids=["magic-only", "truncated", "strings", "shape"],
+)
+def test_bad_npy_bodies(iris_client: httpx.Client, body: bytes, status: int) -> None:
+    response = iris_client.post("/classify_validated", content=body, headers=NPY)
+    assert_problem(response, status, path="/classify_validated")
+    assert iris_client.post("/classify_validated", json=[SETOSA]).json() == [0]

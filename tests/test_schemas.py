@@ -131,6 +131,10 @@ def test_document_shape() -> None:
     assert arrays["description"] == "Longer description here."
     body = arrays["requestBody"]
     assert body["required"] is True
+    assert list(body["content"]) == ["application/json", "application/x-npy"]
+    assert body["content"]["application/x-npy"] == {
+        "schema": {"type": "string", "format": "binary"}
+    }
     media = body["content"]["application/json"]
     assert media["example"] == [[0, 0, 0], [0, 0, 0]]
     assert media["schema"]["minItems"] == 2
@@ -142,7 +146,7 @@ def test_document_shape() -> None:
         "enforce_dtype": True,
         "enforce_shape": True,
     }
-    assert set(arrays["responses"]) == {"200", "400", "413", "415", "422", "500"}
+    assert set(arrays["responses"]) == {"200", "400", "406", "413", "415", "422", "500"}
     assert arrays["responses"]["422"] == {"$ref": "#/components/responses/ValidationError"}
     text = document["paths"]["/nested/echo"]["post"]
     assert text["requestBody"]["content"] == {"text/plain": {"schema": {"type": "string"}}}

@@ -1,0 +1,97 @@
+"""What each IO kind means to the generator: media types, schemas, codec parameters.
+
+Both directions read the same ``x-dosirak-io`` dict: the document builder (to write
+schemas) and the parser (to write the generated code's literals). A new IO kind is a
+descriptor, an entry here, and a codec module in ``dosirak.runtime.codecs``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ._schemas import ndarray_schema
+
+__all__ = ["KINDS", "Kind", "ModelRef"]
+
+JSON = "application/json"
+NPY = "application/x-npy"
+BINARY_SCHEMA: dict[str, Any] = {"type": "string", "format": "binary"}
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A parameter naming a generated pydantic model."""
+
+    name: str
+
+
+Spec = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    #: Request and response media types, the first being the default.
+    media_types: Callable[[Spec], tuple[str, ...]]
+    #: The schema of one media type; ``model_schema`` is the model's `$ref` for JSON kinds.
+    schema: Callable[[Spec, str, dict[str, Any] | None], dict[str, Any]]
+    #: The Python annotation of the decoded value, in generated code's aliases.
+    python_type: Callable[[Spec], str]
+    #: Keyword arguments of the runtime codec, in order.
+    params: Callable[[Spec], list[tuple[str, Any]]]
+
+
+def _ndarray_schema(spec: Spec, media_type: str, _: dict[str, Any] | None) -> dict[str, Any]:
+    if media_type == NPY:
+        return dict(BINARY_SCHEMA)
+    return ndarray_schema(spec.get("dtype"), spec.get("shape"))
+
+
+def _ndarray_params(spec: Spec) -> list[tuple[str, Any]]:
+    shape = spec.get("shape")
+    return [
+        ("dtype", spec.get("dtype")),
+        ("shape", None if shape is None else tuple(int(d) for d in shape)),
+        ("enforce_dtype", bool(spec.get("enforce_dtype", False))),
+        ("enforce_shape", bool(spec.get("enforce_shape", False))),
+    ]
+
+
+def _json_schema(spec: Spec, _: str, model_schema: dict[str, Any] | None) -> dict[str, Any]:
+    return dict(model_schema) if model_schema is not None else {}
+
+
+def _json_type(spec: Spec) -> str:
+    return f"_models.{spec['model']}" if spec.get("model") else "_t.Any"
+
+
+def _json_params(spec: Spec) -> list[tuple[str, Any]]:
+    model = spec.get("model")
+    return [("model", None if model is None else ModelRef(model))]
+
+
+KINDS: dict[str, Kind] = {
+    "ndarray": Kind(
+        name="ndarray",
+        media_types=lambda spec: (JSON, NPY),
+        schema=_ndarray_schema,
+        python_type=lambda spec: "_npt.NDArray[_t.Any]",
+        params=_ndarray_params,
+    ),
+    "json": Kind(
+        name="json",
+        media_types=lambda spec: (JSON,),
+        schema=_json_schema,
+        python_type=_json_type,
+        params=_json_params,
+    ),
+    "text": Kind(
+        name="text",
+        media_types=lambda spec: ("text/plain",),
+        schema=lambda spec, media_type, model: {"type": "string"},
+        python_type=lambda spec: "str",
+        params=lambda spec: [],
+    ),
+}

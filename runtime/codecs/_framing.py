@@ -1,0 +1,120 @@
+"""HTTP framing shared by every codec: media types, Accept negotiation, bounded reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import ClientDisconnect, Request
+
+from ..errors import BadRequest, NotAcceptable, PayloadTooLarge, UnsupportedMediaType
+
+__all__ = [
+    "DEFAULT_MAX_BODY_BYTES",
+    "Limits",
+    "ResponseValidationError",
+    "negotiate",
+    "read_body",
+    "require_media_type",
+]
+
+#: 100 MiB: a 1000x1000 float64 array as JSON is about 20 MiB.
+DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one request may take; the server's configuration, not the document's."""
+
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    #: Multipart: the most parts, and the most bytes a part other than a file may hold.
+    max_parts: int = 64
+    max_part_bytes: int = 16 * 1024 * 1024
+    #: Files larger than this are spooled to disk rather than held in memory.
+    spool_bytes: int = 1024 * 1024
+
+
+class ResponseValidationError(Exception):
+    """An API returned something its declared output cannot carry (a server bug: 500)."""
+
+
+def require_media_type(request: Request, accepted: tuple[str, ...]) -> str:
+    """Return the Content-Type header when its media type is one of ``accepted``; else 415."""
+    header = request.headers.get("content-type")
+    expected = " or ".join(accepted)
+    if header is None:
+        raise UnsupportedMediaType(f"the request has no Content-Type; send {expected}")
+    media_type = header.partition(";")[0].strip().lower()
+    if media_type not in accepted:
+        raise UnsupportedMediaType(f"Content-Type {media_type!r} is not accepted; send {expected}")
+    return header
+
+
+def negotiate(request: Request, offered: tuple[str, ...]) -> str:
+    """The offered media type the Accept header prefers (the first offered if it has none).
+
+    As RFC 9110 says: each offered type takes the quality of the most specific range that
+    matches it; the highest quality wins, ties go to the order of ``offered``; 406 if none.
+    """
+    header = request.headers.get("accept")
+    if not header:
+        return offered[0]
+    ranges: list[tuple[str, float]] = []
+    for item in header.split(","):
+        media_range, *params = (p.strip() for p in item.split(";"))
+        quality = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        ranges.append((media_range.lower(), quality))
+    best: tuple[float, int] | None = None
+    chosen = offered[0]
+    for index, media_type in enumerate(offered):
+        main = media_type.split("/")[0] + "/*"
+        matching = [
+            (2 if r == media_type else 1 if r == main else 0, q)
+            for r, q in ranges
+            if r in (media_type, main, "*/*")
+        ]
+        if not matching:
+            continue
+        quality = max(matching)[1]
+        if quality > 0 and (best is None or (quality, -index) > best):
+            best = (quality, -index)
+            chosen = media_type
+    if best is None:
+        raise NotAcceptable(
+            f"none of the media types in Accept ({header}) can be produced; "
+            f"this operation answers {' or '.join(offered)}"
+        )
+    return chosen
+
+
+async def read_body(request: Request, max_bytes: int) -> bytes:
+    """The whole body, or 413 as soon as it is known to pass ``max_bytes``."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            size = int(declared)
+        except ValueError:
+            raise BadRequest(f"Content-Length {declared!r} is not a number") from None
+        if size > max_bytes:
+            raise PayloadTooLarge(
+                f"the body has {size} bytes; this server accepts at most {max_bytes}"
+            )
+    chunks: list[bytes] = []
+    received = 0
+    try:
+        async for chunk in request.stream():
+            received += len(chunk)
+            if received > max_bytes:
+                raise PayloadTooLarge(
+                    f"the body passed {max_bytes} bytes, the most this server accepts"
+                )
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise BadRequest("the client disconnected before the body was complete") from None
+    return b"".join(chunks)

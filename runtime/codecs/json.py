@@ -1,0 +1,91 @@
+"""JSON bodies: any value, or validated into a pydantic model."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import numpy as np
+import orjson
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..context import Context
+from ..errors import BadRequest, ErrorItem, UnprocessableContent
+from ._framing import Limits, ResponseValidationError, read_body
+
+__all__ = ["JSON", "decode", "encode", "loads", "read", "to_bytes"]
+
+JSON = "application/json"
+M = TypeVar("M", bound=BaseModel)
+
+
+def loads(body: bytes) -> Any:
+    """Parse JSON; 400 if the body is empty or not JSON."""
+    if not body:
+        raise BadRequest("the body is empty; send a JSON document")
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"the body is not valid JSON: {exc}") from None
+
+
+async def read(
+    request: Request, content_type: str, limits: Limits, *, model: type[BaseModel] | None
+) -> Any:
+    body = await read_body(request, limits.max_body_bytes)
+    return decode(body, content_type, model=model)
+
+
+def decode(body: bytes, content_type: str, *, model: type[M] | None) -> M | Any:
+    """Any JSON value, or one validated into ``model`` (422 with every finding)."""
+    if model is None:
+        return loads(body)
+    if not body:
+        raise BadRequest("the body is empty; send a JSON document")
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_context=False, include_input=False)
+        if any(e["type"] == "json_invalid" for e in errors):
+            raise BadRequest(f"the body is not valid JSON: {errors[0]['msg']}") from None
+        items = [ErrorItem(("body", *e["loc"]), e["msg"], e["type"]) for e in errors]
+        count = len(items)
+        raise UnprocessableContent(
+            f"the body does not fit {model.__name__}: {count} error{'s' if count > 1 else ''}",
+            items,
+        ) from None
+
+
+def _default(value: object) -> object:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", by_alias=True)
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def to_bytes(result: object, media_type: str, *, model: type[BaseModel] | None) -> bytes:
+    """Serialise a result; with ``model``, check it fits and write the wire (alias) names."""
+    if model is None:
+        try:
+            return orjson.dumps(result, default=_default, option=orjson.OPT_SERIALIZE_NUMPY)
+        except TypeError as exc:
+            raise ResponseValidationError(
+                f"the API returned a value JSON cannot carry: {exc}"
+            ) from None
+    if not isinstance(result, model):
+        source = result.model_dump(by_alias=True) if isinstance(result, BaseModel) else result
+        try:
+            result = model.model_validate(source)
+        except ValidationError as exc:
+            raise ResponseValidationError(
+                f"the API's result does not fit {model.__name__}: {exc}"
+            ) from None
+    return result.model_dump_json(by_alias=True).encode()
+
+
+def encode(
+    result: object, context: Context, media_type: str, *, model: type[BaseModel] | None
+) -> Response:
+    return context.apply(Response(to_bytes(result, media_type, model=model), media_type=JSON))

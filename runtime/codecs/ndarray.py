@@ -1,0 +1,232 @@
+"""numpy arrays as nested JSON arrays (`application/json`) or numpy's own `.npy` format."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..context import Context
+from ..errors import BadRequest, UnprocessableContent
+from ._framing import Limits, ResponseValidationError, read_body
+from .json import loads
+
+__all__ = ["JSON", "NPY", "decode", "encode", "read", "to_bytes"]
+
+JSON = "application/json"
+NPY = "application/x-npy"
+
+_NUMERIC_KINDS = frozenset("biuf")
+#: Which kinds of parsed JSON numbers a declared dtype kind takes without losing meaning.
+_JSON_KIND_FITS = {"b": "b", "i": "iu", "u": "iu", "f": "iuf"}
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    dims = ", ".join("*" if d < 0 else str(d) for d in shape)
+    return f"({dims},)" if len(shape) == 1 else f"({dims})"
+
+
+def _shape_matches(actual: tuple[int, ...], declared: tuple[int, ...]) -> bool:
+    return len(actual) == len(declared) and all(
+        d < 0 or a == d for a, d in zip(actual, declared, strict=True)
+    )
+
+
+async def read(
+    request: Request,
+    content_type: str,
+    limits: Limits,
+    *,
+    dtype: str | None,
+    shape: tuple[int, ...] | None,
+    enforce_dtype: bool,
+    enforce_shape: bool,
+) -> npt.NDArray[Any]:
+    """Read and validate the request body as an array."""
+    body = await read_body(request, limits.max_body_bytes)
+    return decode(
+        body,
+        content_type,
+        dtype=dtype,
+        shape=shape,
+        enforce_dtype=enforce_dtype,
+        enforce_shape=enforce_shape,
+    )
+
+
+def decode(
+    body: bytes,
+    content_type: str,
+    *,
+    dtype: str | None,
+    shape: tuple[int, ...] | None,
+    enforce_dtype: bool,
+    enforce_shape: bool,
+) -> npt.NDArray[Any]:
+    """Parse ``body`` by its media type; 400 if it does not parse, 422 if it does not fit."""
+    if content_type.partition(";")[0].strip().lower() == NPY:
+        array = _from_npy(body)
+        exact = True
+    else:
+        array = _from_json(body, rank_zero=shape == ())
+        exact = False
+    if dtype is not None:
+        array = _to_dtype(array, np.dtype(dtype), enforce_dtype, exact=exact)
+    if shape is not None and not _shape_matches(array.shape, shape):
+        if enforce_shape or sum(1 for d in shape if d < 0) > 1:
+            raise UnprocessableContent(
+                f"expected shape {_shape_text(shape)}, received {_shape_text(array.shape)}",
+                kind="shape_error",
+            )
+        try:
+            array = array.reshape(shape)
+        except ValueError:
+            raise UnprocessableContent(
+                f"an array of shape {_shape_text(array.shape)} cannot be reshaped "
+                f"to {_shape_text(shape)}",
+                kind="shape_error",
+            ) from None
+    return array
+
+
+def _from_json(body: bytes, *, rank_zero: bool) -> npt.NDArray[Any]:
+    value = loads(body)
+    if not rank_zero and not isinstance(value, list):
+        raise UnprocessableContent(
+            f"expected a JSON array, received {type(value).__name__}", kind="type_error"
+        )
+    try:
+        array = np.asarray(value)
+    except ValueError:
+        raise UnprocessableContent(
+            "the nested arrays are ragged: every row at one depth must have the same length",
+            kind="ragged_array",
+        ) from None
+    if array.dtype.kind not in _NUMERIC_KINDS:
+        raise UnprocessableContent(
+            "the array holds values that are not numbers or booleans", kind="type_error"
+        )
+    return array
+
+
+def _from_npy(body: bytes) -> npt.NDArray[Any]:
+    stream = io.BytesIO(body)
+    try:
+        version = np.lib.format.read_magic(stream)
+        header = (
+            np.lib.format.read_array_header_1_0
+            if version == (1, 0)
+            else np.lib.format.read_array_header_2_0
+        )
+        _, _, dtype = header(stream)
+    except (ValueError, EOFError) as exc:
+        raise BadRequest(f"the body is not a .npy array: {exc}") from None
+    if dtype.hasobject or dtype.kind not in _NUMERIC_KINDS:
+        raise UnprocessableContent(
+            f"arrays of dtype {dtype} are not accepted; send booleans, integers or floats",
+            kind="dtype_error",
+        )
+    stream.seek(0)
+    try:
+        array: npt.NDArray[Any] = np.lib.format.read_array(stream, allow_pickle=False)
+    except (ValueError, EOFError, OSError) as exc:
+        raise BadRequest(f"the .npy body is truncated or damaged: {exc}") from None
+    if stream.read(1):
+        raise BadRequest("the .npy body has bytes after the array")
+    return array
+
+
+def _to_dtype(
+    array: npt.NDArray[Any], target: np.dtype[Any], enforce: bool, *, exact: bool
+) -> npt.NDArray[Any]:
+    if array.dtype == target:
+        return array
+    if enforce:
+        # .npy carries the exact dtype; JSON only says number or boolean.
+        fits = False if exact else array.dtype.kind in _JSON_KIND_FITS[target.kind]
+        if not fits:
+            raise UnprocessableContent(
+                f"expected dtype {target.name}, received {array.dtype.name}", kind="dtype_error"
+            )
+    if target.kind in "iu" and array.size and array.dtype.kind in "iuf":
+        info = np.iinfo(target)
+        low, high = array.min(), array.max()
+        if low < info.min or high > info.max:
+            raise UnprocessableContent(
+                f"values from {low} to {high} do not fit dtype {target.name} "
+                f"({info.min} to {info.max})",
+                kind="dtype_error",
+            )
+    return array.astype(target)
+
+
+def to_bytes(
+    result: object,
+    media_type: str,
+    *,
+    dtype: str | None,
+    shape: tuple[int, ...] | None,
+    enforce_dtype: bool,
+    enforce_shape: bool,
+) -> bytes:
+    """Check an API's array result against its declaration and serialise it."""
+    try:
+        array = np.asarray(result)
+    except ValueError as exc:
+        raise ResponseValidationError(f"the API returned no array: {exc}") from None
+    if array.dtype.kind not in _NUMERIC_KINDS:
+        raise ResponseValidationError(
+            f"the API returned an array of dtype {array.dtype}, which is not numeric"
+        )
+    if dtype is not None and array.dtype != np.dtype(dtype):
+        if enforce_dtype:
+            raise ResponseValidationError(
+                f"the API returned dtype {array.dtype.name}; its output declares {dtype}"
+            )
+        array = array.astype(dtype)
+    if shape is not None and enforce_shape and not _shape_matches(array.shape, shape):
+        raise ResponseValidationError(
+            f"the API returned shape {_shape_text(array.shape)}; "
+            f"its output declares {_shape_text(shape)}"
+        )
+    if media_type == NPY:
+        buffer = io.BytesIO()
+        np.save(buffer, array, allow_pickle=False)
+        return buffer.getvalue()
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        # JSON has no NaN or Infinity; writing null would break the declared schema.
+        raise ResponseValidationError(
+            "the API returned NaN or infinity, which JSON cannot carry; "
+            "ask for application/x-npy instead"
+        )
+    try:
+        return orjson.dumps(np.ascontiguousarray(array), option=orjson.OPT_SERIALIZE_NUMPY)
+    except orjson.JSONEncodeError:  # dtypes orjson does not know natively
+        return orjson.dumps(array.tolist())
+
+
+def encode(
+    result: object,
+    context: Context,
+    media_type: str,
+    *,
+    dtype: str | None,
+    shape: tuple[int, ...] | None,
+    enforce_dtype: bool,
+    enforce_shape: bool,
+) -> Response:
+    """The response for an API's array result, in ``media_type``."""
+    content = to_bytes(
+        result,
+        media_type,
+        dtype=dtype,
+        shape=shape,
+        enforce_dtype=enforce_dtype,
+        enforce_shape=enforce_shape,
+    )
+    return context.apply(Response(content, media_type=media_type))
