@@ -41,6 +41,8 @@ class Kind:
     python_type: Callable[[Spec], str]
     #: Keyword arguments of the runtime codec, in order.
     params: Callable[[Spec], list[tuple[str, Any]]]
+    #: A phrase for docstrings: what the body holds.
+    summary: Callable[[Spec], str]
 
 
 def _ndarray_schema(spec: Spec, media_type: str, _: dict[str, Any] | None) -> dict[str, Any]:
@@ -57,6 +59,18 @@ def _ndarray_params(spec: Spec) -> list[tuple[str, Any]]:
         ("enforce_dtype", bool(spec.get("enforce_dtype", False))),
         ("enforce_shape", bool(spec.get("enforce_shape", False))),
     ]
+
+
+def _ndarray_summary(spec: Spec) -> str:
+    text = f"{spec.get('dtype') or 'any'} array"
+    shape = spec.get("shape")
+    if shape is not None:
+        dims = ", ".join("*" if d < 0 else str(d) for d in shape)
+        text += f" of shape ({dims}{',' if len(shape) == 1 else ''})"
+    enforced = [k for k in ("dtype", "shape") if spec.get(f"enforce_{k}")]
+    if enforced:
+        text += f", {' and '.join(enforced)} enforced"
+    return text
 
 
 def _json_schema(spec: Spec, _: str, model_schema: dict[str, Any] | None) -> dict[str, Any]:
@@ -79,6 +93,7 @@ KINDS: dict[str, Kind] = {
         schema=_ndarray_schema,
         python_type=lambda spec: "_npt.NDArray[_t.Any]",
         params=_ndarray_params,
+        summary=_ndarray_summary,
     ),
     "json": Kind(
         name="json",
@@ -86,6 +101,9 @@ KINDS: dict[str, Kind] = {
         schema=_json_schema,
         python_type=_json_type,
         params=_json_params,
+        summary=lambda spec: (
+            f"JSON validated as {spec['model']}" if spec.get("model") else "any JSON"
+        ),
     ),
     "text": Kind(
         name="text",
@@ -93,5 +111,6 @@ KINDS: dict[str, Kind] = {
         schema=lambda spec, media_type, model: {"type": "string"},
         python_type=lambda spec: "str",
         params=lambda spec: [],
+        summary=lambda spec: "text",
     ),
 }

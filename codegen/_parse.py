@@ -7,9 +7,9 @@ from typing import Any
 from . import _ir
 from ._kinds import KINDS, ModelRef
 from ._models import ModelBuilder
-from ._render import python_source
 from ._names import ClassName, PythonIdentifier
 from ._problems import GenerationError, Problem, pointer
+from ._render import python_source
 
 __all__ = ["parse_document"]
 
@@ -118,9 +118,7 @@ def _body(body: dict[str, Any], where: str, problems: list[Problem]) -> _ir.Body
     if spec is None:
         spec = _infer_spec(content)
         if spec is None:
-            problems.append(
-                _skip(where, f"media types {sorted(content)} are not supported yet")
-            )
+            problems.append(_skip(where, f"media types {sorted(content)} are not supported yet"))
             return None
     kind = KINDS.get(spec.get("type", ""))
     if kind is None:
@@ -139,13 +137,22 @@ def _body(body: dict[str, Any], where: str, problems: list[Problem]) -> _ir.Body
         media_types=media_types,
         python_type=kind.python_type(spec),
         params=params,
-        summary=_summary(spec),
+        summary=kind.summary(spec),
     )
 
 
 def _code(value: Any) -> str:
+    """Python source for a codec argument: literals, with model references as names."""
     if isinstance(value, ModelRef):
         return f"_models.{ClassName(value.name)}"
+    if isinstance(value, dict):
+        items = ", ".join(f"{_code(k)}: {_code(v)}" for k, v in value.items())
+        return "{" + items + "}"
+    if isinstance(value, tuple):
+        inner = ", ".join(_code(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if isinstance(value, list):
+        return "[" + ", ".join(_code(v) for v in value) + "]"
     return python_source(value)
 
 
@@ -161,21 +168,3 @@ def _infer_spec(content: dict[str, Any]) -> dict[str, Any] | None:
     if "application/x-npy" in types and types <= {"application/json", "application/x-npy"}:
         return {"type": "ndarray", "dtype": None, "shape": None}
     return None
-
-
-def _summary(spec: dict[str, Any]) -> str:
-    """A phrase for docstrings: what the body holds."""
-    kind = spec.get("type")
-    if kind == "ndarray":
-        text = f"{spec.get('dtype') or 'any'} array"
-        shape = spec.get("shape")
-        if shape is not None:
-            dims = ", ".join("*" if d < 0 else str(d) for d in shape)
-            text += f" of shape ({dims}{',' if len(shape) == 1 else ''})"
-        enforced = [k for k in ("dtype", "shape") if spec.get(f"enforce_{k}")]
-        if enforced:
-            text += f", {' and '.join(enforced)} enforced"
-        return text
-    if kind == "json":
-        return f"JSON validated as {spec['model']}" if spec.get("model") else "any JSON"
-    return str(kind)

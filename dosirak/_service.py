@@ -144,7 +144,7 @@ class Service:
                 raise ServiceDefinitionError(
                     f"{where}: route {path!r} is already taken by API {other.name!r}"
                 )
-        context_param = _check_signature(func, where)
+        context_param = _check_signature(func, input, where)
         self.apis[api_name] = InferenceAPI(
             name=api_name,
             route=path,
@@ -169,7 +169,7 @@ class Service:
         )
 
 
-def _check_signature(func: Callable[..., Any], where: str) -> str | None:
+def _check_signature(func: Callable[..., Any], descriptor: IODescriptor, where: str) -> str | None:
     """Return the context parameter's name; fail unless the function takes one input."""
     try:
         signature = inspect.signature(func)
@@ -191,19 +191,7 @@ def _check_signature(func: Callable[..., Any], where: str) -> str | None:
             continue
         else:
             inputs.append(param)
-    required = [p for p in inputs if p.default is p.empty]
-    if not inputs:
-        raise ServiceDefinitionError(
-            f"{where}: the function takes no parameter for its input; add one"
-        )
-    if len(required) > 1:
-        names = ", ".join(p.name for p in required)
-        raise ServiceDefinitionError(
-            f"{where}: the function requires {len(required)} inputs ({names}) but the "
-            "input descriptor gives one; use Multipart(...) for several, or give defaults"
-        )
-    if inputs[0].kind is inspect.Parameter.KEYWORD_ONLY:
-        raise ServiceDefinitionError(
-            f"{where}: the input parameter {inputs[0].name!r} must be positional"
-        )
+    problem = descriptor.check_parameters(inputs, where)
+    if problem is not None:
+        raise ServiceDefinitionError(f"{where}: {problem}")
     return context_param

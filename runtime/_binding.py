@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.to_thread
-from pydantic import BaseModel
 
 from .context import Context
 from .endpoint import internal_error
@@ -57,21 +56,20 @@ def bind_service(
 
 
 def _operation(api: InferenceAPI, get_limiter: Callable[[], anyio.CapacityLimiter]) -> Operation:
-    model = getattr(api.input, "pydantic_model", None)
+    descriptor = api.input
     func = api.func
     context_param = api.context_param
     where = f"API {api.name!r}"
 
     async def call(value: Any, context: Context) -> Any:
-        if model is not None and isinstance(value, BaseModel) and not isinstance(value, model):
-            # The generated model and the service's own describe one schema.
-            value = model.model_validate(value.model_dump(by_alias=True))
-        kwargs = {context_param: context} if context_param else {}
+        args, kwargs = descriptor.call_arguments(descriptor.from_wire(value))
+        if context_param:
+            kwargs[context_param] = context
         try:
             if api.is_async:
-                return await func(value, **kwargs)
+                return await func(*args, **kwargs)
             return await anyio.to_thread.run_sync(
-                functools.partial(func, value, **kwargs), limiter=get_limiter()
+                functools.partial(func, *args, **kwargs), limiter=get_limiter()
             )
         except Exception:
             raise internal_error(where) from None

@@ -38,6 +38,13 @@ class Json(IODescriptor):
             )
         self.pydantic_model = pydantic_model
 
+    def from_wire(self, value: Any) -> Any:
+        model = self.pydantic_model
+        if model is not None and isinstance(value, BaseModel) and not isinstance(value, model):
+            # The generated model and the service's own describe one schema.
+            return model.model_validate(value.model_dump(by_alias=True))
+        return value
+
     def io_spec(self) -> dict[str, Any]:
         return {
             "type": self.kind,
