@@ -40,19 +40,21 @@ def build_document(service: Service) -> dict[str, Any]:
     problems: list[Problem] = []
     model_refs = _model_schemas(service, problems)
     paths: dict[str, Any] = {}
+    kind_schemas: dict[str, Any] = {}
     for api in service.apis.values():
-        paths[api.route] = {"post": _operation(api, model_refs)}
+        paths[api.route] = {"post": _operation(api, model_refs, kind_schemas)}
     components: dict[str, Any] = {"schemas": {}, "responses": {}}
     for name, schema in model_refs.definitions.items():
-        if name in PROBLEM_SCHEMAS:
+        if name in PROBLEM_SCHEMAS or name in kind_schemas:
             problems.append(
                 Problem(
                     pointer("components", "schemas", name),
                     "The document is not generated.",
-                    f"a model is named {name!r}, which dosirak's error schema uses; rename it",
+                    f"a model is named {name!r}, which dosirak's own schemas use; rename it",
                 )
             )
         components["schemas"][name] = schema
+    components["schemas"].update(sorted(kind_schemas.items()))
     components["schemas"].update(PROBLEM_SCHEMAS)
     for status, (name, description) in ERROR_RESPONSES.items():
         components["responses"][name] = {
@@ -123,19 +125,26 @@ def _io_extension(descriptor: IODescriptor, model_schema: dict[str, Any] | None)
     return spec
 
 
-def _content(descriptor: IODescriptor, spec: Spec, model_schema: dict[str, Any] | None) -> Spec:
+def _content(
+    descriptor: IODescriptor,
+    spec: Spec,
+    model_schema: dict[str, Any] | None,
+    components: dict[str, Any],
+) -> Spec:
     kind = KINDS[spec["type"]]
     content: Spec = {}
     example = descriptor.example()
     for media_type in kind.media_types(spec):
-        media: Spec = {"schema": kind.schema(spec, media_type, model_schema)}
+        media: Spec = {"schema": kind.schema(spec, media_type, model_schema, components)}
         if example is not None and media_type == "application/json":
             media["example"] = example
         content[media_type] = media
     return content
 
 
-def _operation(api: InferenceAPI, model_refs: _ModelRefs) -> dict[str, Any]:
+def _operation(
+    api: InferenceAPI, model_refs: _ModelRefs, kind_schemas: dict[str, Any]
+) -> dict[str, Any]:
     in_model = _model_schema(api.input, "validation", model_refs)
     out_model = _model_schema(api.output, "serialization", model_refs)
     in_spec = _io_extension(api.input, in_model)
@@ -148,13 +157,13 @@ def _operation(api: InferenceAPI, model_refs: _ModelRefs) -> dict[str, Any]:
             operation["description"] = rest.strip()
     operation["requestBody"] = {
         "required": True,
-        "content": _content(api.input, in_spec, in_model),
+        "content": _content(api.input, in_spec, in_model, kind_schemas),
         "x-dosirak-io": in_spec,
     }
     responses: dict[str, Any] = {
         "200": {
             "description": "Successful response.",
-            "content": _content(api.output, out_spec, out_model),
+            "content": _content(api.output, out_spec, out_model, kind_schemas),
             "x-dosirak-io": out_spec,
         }
     }

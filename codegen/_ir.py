@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from ._names import ClassName, PythonIdentifier
@@ -81,6 +82,11 @@ class TypeAlias:
     name: ClassName
     annotation: str
     description: str | None
+
+    @property
+    def recursive(self) -> bool:
+        """Whether the alias refers to itself (then it is written as a string)."""
+        return re.search(rf"\b{re.escape(self.name)}\b", self.annotation) is not None
 
 
 @dataclass

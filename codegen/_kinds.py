@@ -35,8 +35,9 @@ class Kind:
     name: str
     #: Request and response media types, the first being the default.
     media_types: Callable[[Spec], tuple[str, ...]]
-    #: The schema of one media type; ``model_schema`` is the model's `$ref` for JSON kinds.
-    schema: Callable[[Spec, str, dict[str, Any] | None], dict[str, Any]]
+    #: The schema of one media type; ``model_schema`` is the model's `$ref` for JSON kinds;
+    #: schemas it refers to go into ``components`` (components/schemas of the document).
+    schema: Callable[[Spec, str, dict[str, Any] | None, dict[str, Any]], dict[str, Any]]
     #: The Python annotation of the decoded value, in generated code's aliases.
     python_type: Callable[[Spec], str]
     #: Keyword arguments of the runtime codec, in order.
@@ -45,10 +46,12 @@ class Kind:
     summary: Callable[[Spec], str]
 
 
-def _ndarray_schema(spec: Spec, media_type: str, _: dict[str, Any] | None) -> dict[str, Any]:
+def _ndarray_schema(
+    spec: Spec, media_type: str, _: dict[str, Any] | None, components: dict[str, Any]
+) -> dict[str, Any]:
     if media_type == NPY:
         return dict(BINARY_SCHEMA)
-    return ndarray_schema(spec.get("dtype"), spec.get("shape"))
+    return ndarray_schema(spec.get("dtype"), spec.get("shape"), components)
 
 
 def _ndarray_params(spec: Spec) -> list[tuple[str, Any]]:
@@ -73,7 +76,9 @@ def _ndarray_summary(spec: Spec) -> str:
     return text
 
 
-def _json_schema(spec: Spec, _: str, model_schema: dict[str, Any] | None) -> dict[str, Any]:
+def _json_schema(
+    spec: Spec, _: str, model_schema: dict[str, Any] | None, components: dict[str, Any]
+) -> dict[str, Any]:
     return dict(model_schema) if model_schema is not None else {}
 
 
@@ -108,7 +113,7 @@ KINDS: dict[str, Kind] = {
     "text": Kind(
         name="text",
         media_types=lambda spec: ("text/plain",),
-        schema=lambda spec, media_type, model: {"type": "string"},
+        schema=lambda spec, media_type, model, components: {"type": "string"},
         python_type=lambda spec: "str",
         params=lambda spec: [],
         summary=lambda spec: "text",

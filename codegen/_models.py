@@ -600,16 +600,19 @@ def _format_default(fmt: str, value: str) -> str | None:
     try:
         if fmt == "uuid":
             return f"_uuid.UUID({python_literal(str(uuid.UUID(value)))})"
+        # Parsed here so that a bad default fails generation; written back in the form
+        # fromisoformat reads on every Python this package supports ("+00:00", not "Z").
         parsed: dt.datetime | dt.date | dt.time
         if fmt == "date-time":
-            parsed = dt.datetime.fromisoformat(value)
+            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
         elif fmt == "date":
             parsed = dt.date.fromisoformat(value)
         else:
-            parsed = dt.time.fromisoformat(value)
+            parsed = dt.time.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         return None
-    return repr(parsed).replace("datetime.", "_dt.")
+    kind = {"date-time": "datetime", "date": "date", "time": "time"}[fmt]
+    return f"_dt.{kind}.fromisoformat({python_literal(parsed.isoformat())})"
 
 
 def _union(parts: list[str]) -> str:

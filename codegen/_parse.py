@@ -31,7 +31,7 @@ _IGNORED_OPERATION_KEYS = frozenset(
 def parse_document(document: dict[str, Any], sha256: str) -> _ir.Service:
     """The IR of a validated document; raise `GenerationError` with every problem."""
     problems: list[Problem] = []
-    schemas = document.get("components", {}).get("schemas", {})
+    schemas = _model_schemas(document)
     builder = ModelBuilder(schemas, problems)
     builder.build_all()
     info = document.get("info", {})
@@ -68,6 +68,45 @@ def parse_document(document: dict[str, Any], sha256: str) -> _ir.Service:
     service.needs_uuid = builder.needs_uuid
     service.needs_field = builder.needs_field
     return service
+
+
+def _model_schemas(document: dict[str, Any]) -> dict[str, Any]:
+    """The component schemas JSON bodies and error responses use, and all they refer to.
+
+    Schemas only other IO kinds use (the items of an array of unknown rank, say) are
+    theirs to interpret: no pydantic model is made of them.
+    """
+    schemas: dict[str, Any] = document.get("components", {}).get("schemas", {})
+    roots: list[Any] = [document.get("components", {}).get("responses", {})]
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict):
+                continue
+            bodies = [operation.get("requestBody", {})]
+            bodies += list(operation.get("responses", {}).values())
+            for body in bodies:
+                spec = body.get("x-dosirak-io") if isinstance(body, dict) else None
+                if spec is None or spec.get("type") == "json":
+                    roots.append(body)
+    wanted: set[str] = set()
+    prefix = "#/components/schemas/"
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith(prefix):
+                name = ref[len(prefix) :]
+                if name in schemas and name not in wanted:
+                    wanted.add(name)
+                    visit(schemas[name])
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(roots)
+    return {name: schema for name, schema in schemas.items() if name in wanted}
 
 
 def _skip(where: str, reason: str) -> Problem:

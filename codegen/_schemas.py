@@ -30,11 +30,23 @@ def dtype_leaf_schema(dtype: str | None) -> dict[str, Any]:
     raise ValueError(f"dtype {dtype!r} has no JSON representation")
 
 
-def ndarray_schema(dtype: str | None, shape: list[int] | None) -> dict[str, Any]:
-    """Nested arrays whose depth is the rank; fixed dimensions become min/maxItems."""
+def ndarray_schema(
+    dtype: str | None, shape: list[int] | None, components: dict[str, Any]
+) -> dict[str, Any]:
+    """Nested arrays whose depth is the rank; fixed dimensions become min/maxItems.
+
+    Of an unknown rank, an array whose items are numbers or such arrays again: a
+    recursive schema registered in ``components``. JSON Schema cannot say that the rows
+    are of equal length; ``x-dosirak-io`` does, and the server answers ragged arrays 422.
+    """
     if shape is None:
-        # Rank unknown: an array of anything; x-dosirak-io still records the dtype.
-        return {"type": "array", "items": {}}
+        name = "NdarrayItem" + ("" if dtype is None else dtype.capitalize())
+        ref = f"#/components/schemas/{name}"
+        components[name] = {
+            "description": f"An element of a {dtype or 'numeric'} array of any rank.",
+            "anyOf": [dtype_leaf_schema(dtype), {"type": "array", "items": {"$ref": ref}}],
+        }
+        return {"type": "array", "items": {"$ref": ref}}
     schema = dtype_leaf_schema(dtype)
     for dim in reversed(shape):
         level: dict[str, Any] = {"type": "array", "items": schema}

@@ -25,7 +25,7 @@ if (
 
 from dosirak.runtime.context import Context, Cookie
 
-from . import io
+from . import exceptions, io
 from ._runner import Runnable, RunnableMethodConfig, Runner, RunnerMethod
 from ._service import InferenceAPI, Service, ServiceDefinitionError
 from ._version import __version__
@@ -41,5 +41,6 @@ __all__ = [
     "Service",
     "ServiceDefinitionError",
     "__version__",
+    "exceptions",
     "io",
 ]

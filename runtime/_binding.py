@@ -11,6 +11,7 @@ import anyio.to_thread
 
 from .context import Context
 from .endpoint import internal_error
+from .errors import ProblemError
 
 if TYPE_CHECKING:
     from dosirak import InferenceAPI, Service
@@ -71,6 +72,8 @@ def _operation(api: InferenceAPI, get_limiter: Callable[[], anyio.CapacityLimite
             return await anyio.to_thread.run_sync(
                 functools.partial(func, *args, **kwargs), limiter=get_limiter()
             )
+        except ProblemError:
+            raise  # the function said what was wrong with the input (dosirak.exceptions)
         except Exception:
             raise internal_error(where) from None
 

@@ -104,6 +104,22 @@ def test_wheel_holds_the_packages_and_their_data(installed: Installed) -> None:
     assert not any(n.startswith(("tests/", "samples/", "codegen/", "runtime/")) for n in names)
 
 
+def test_wheel_holds_every_module_of_the_checkout(installed: Installed) -> None:
+    """Each module under the four folders is in the wheel (a new subpackage needs its own
+    entry in pyproject's ``packages`` and ``package-dir``), and nothing else is."""
+    folders = {"dosirak": "dosirak", "codegen": "dosirak/codegen"}
+    folders |= {"runtime": "dosirak/runtime", "templates": "dosirak/templates"}
+    expected = {
+        f"{inside}/{path.relative_to(ROOT / folder).as_posix()}"
+        for folder, inside in folders.items()
+        for path in (ROOT / folder).rglob("*.py")
+        if "__pycache__" not in path.parts
+    }
+    in_wheel = {n for n in zipfile.ZipFile(installed.wheel).namelist() if n.endswith(".py")}
+    assert sorted(expected - in_wheel) == [], "modules of the checkout missing from the wheel"
+    assert sorted(in_wheel - expected) == [], "modules in the wheel that the checkout lacks"
+
+
 def test_sdist_holds_the_package_data(installed: Installed) -> None:
     with tarfile.open(installed.sdist) as archive:
         names = {n.split("/", 1)[1] for n in archive.getnames() if "/" in n}

@@ -16,7 +16,7 @@ from dosirak.io import Json, NumpyNdarray, Text
 
 
 def test_ndarray_schema_nests_to_the_rank() -> None:
-    assert ndarray_schema("float32", [-1, 4]) == {
+    assert ndarray_schema("float32", [-1, 4], {}) == {
         "type": "array",
         "items": {
             "type": "array",
@@ -28,11 +28,17 @@ def test_ndarray_schema_nests_to_the_rank() -> None:
 
 
 def test_ndarray_schema_of_rank_zero_is_the_leaf() -> None:
-    assert ndarray_schema("bool", []) == {"type": "boolean"}
+    assert ndarray_schema("bool", [], {}) == {"type": "boolean"}
 
 
-def test_ndarray_schema_of_unknown_rank() -> None:
-    assert ndarray_schema("float64", None) == {"type": "array", "items": {}}
+def test_ndarray_schema_of_unknown_rank_is_recursive() -> None:
+    components: dict[str, Any] = {}
+    ref = "#/components/schemas/NdarrayItemFloat64"
+    assert ndarray_schema("float64", None, components) == {"type": "array", "items": {"$ref": ref}}
+    assert components["NdarrayItemFloat64"]["anyOf"] == [
+        {"type": "number", "format": "double"},
+        {"type": "array", "items": {"$ref": ref}},
+    ]
 
 
 @pytest.mark.parametrize(

@@ -22,8 +22,9 @@ JSON = "application/json"
 NPY = "application/x-npy"
 
 _NUMERIC_KINDS = frozenset("biuf")
-#: Which kinds of parsed JSON numbers a declared dtype kind takes without losing meaning.
-_JSON_KIND_FITS = {"b": "b", "i": "iu", "u": "iu", "f": "iuf"}
+#: Which kinds of parsed JSON values each declared dtype kind takes. JSON says only
+#: "boolean" or "number" (and "integer": a number with no fraction, 5.0 included).
+_JSON_KIND_FITS = {"b": "b", "i": "iuf", "u": "iuf", "f": "iuf"}
 
 
 def _shape_text(shape: tuple[int, ...]) -> str:
@@ -74,9 +75,22 @@ def decode(
         exact = True
     else:
         array = _from_json(body, rank_zero=shape == ())
+        if dtype is not None and np.dtype(dtype).kind != "b" and array.dtype.kind != "b":
+            # numpy folds booleans mixed with numbers into numbers; the schema does not.
+            # Numbers and booleans are all a valid numeric array holds, so a literal
+            # true/false in the body can only be a boolean.
+            if b"true" in body or b"false" in body:
+                raise UnprocessableContent(
+                    f"expected numbers for dtype {dtype}, received booleans", kind="dtype_error"
+                )
         exact = False
     if dtype is not None:
         array = _to_dtype(array, np.dtype(dtype), enforce_dtype, exact=exact)
+    if shape is not None and array.size == 0 and not _shape_matches(array.shape, shape):
+        # `[]` is a valid empty batch of any rank: take the declared rank, free dims 0.
+        empty = tuple(max(d, 0) for d in shape)
+        if 0 in empty:
+            array = np.zeros(empty, dtype=array.dtype)
     if shape is not None and not _shape_matches(array.shape, shape):
         if enforce_shape or sum(1 for d in shape if d < 0) > 1:
             raise UnprocessableContent(
@@ -146,13 +160,28 @@ def _to_dtype(
 ) -> npt.NDArray[Any]:
     if array.dtype == target:
         return array
-    if enforce:
-        # .npy carries the exact dtype; JSON only says number or boolean.
-        fits = False if exact else array.dtype.kind in _JSON_KIND_FITS[target.kind]
-        if not fits:
+    if exact:
+        # .npy carries its dtype: enforced means exactly it, else a same-kind cast.
+        if enforce or not np.can_cast(array.dtype, target, "same_kind"):
             raise UnprocessableContent(
                 f"expected dtype {target.name}, received {array.dtype.name}", kind="dtype_error"
             )
+    else:
+        # JSON values are checked against the schema's item type whether or not the dtype
+        # is enforced: the document promises that type.
+        if array.dtype.kind not in _JSON_KIND_FITS[target.kind]:
+            expected = "booleans" if target.kind == "b" else "numbers"
+            raise UnprocessableContent(
+                f"expected {expected} for dtype {target.name}, received "
+                f"{'booleans' if array.dtype.kind == 'b' else 'numbers'}",
+                kind="dtype_error",
+            )
+        if target.kind in "iu" and array.dtype.kind == "f" and array.size:
+            if not np.all(np.isfinite(array)) or not np.all(array == np.trunc(array)):
+                raise UnprocessableContent(
+                    f"expected integers for dtype {target.name}, received fractions",
+                    kind="dtype_error",
+                )
     if target.kind in "iu" and array.size and array.dtype.kind in "iuf":
         info = np.iinfo(target)
         low, high = array.min(), array.max()

@@ -11,6 +11,7 @@ import asyncio
 import numpy as np
 
 import dosirak
+from dosirak.exceptions import InvalidInput
 from dosirak.io import NumpyNdarray
 
 # Mean sepal length, sepal width, petal length, petal width of setosa, versicolor, virginica.
@@ -31,7 +32,14 @@ class IrisClassifier(dosirak.Runnable):
 
     @dosirak.Runnable.method(batchable=True, batch_dim=0)
     def predict(self, features: np.ndarray) -> np.ndarray:
-        x = np.asarray(features, dtype=np.float64).reshape(-1, 4)
+        if features.size == 0:  # an empty batch: no rows, no classes
+            return np.zeros(0, dtype=np.int64)
+        if features.ndim != 2 or features.shape[1] != 4 or features.dtype.kind not in "iuf":
+            raise InvalidInput(
+                "expected rows of 4 numbers (sepal length, sepal width, petal length, "
+                f"petal width), received a {features.dtype} array of shape {features.shape}"
+            )
+        x = features.astype(np.float64)
         distances = ((x[:, None, :] - self.centroids[None, :, :]) ** 2).sum(axis=2)
         return np.argmin(distances, axis=1).astype(np.int64)
 
