@@ -7,17 +7,7 @@ from dataclasses import dataclass, field
 
 from ._names import ClassName, PythonIdentifier
 
-__all__ = [
-    "Body",
-    "Field",
-    "JsonIO",
-    "Model",
-    "NdarrayIO",
-    "Operation",
-    "Service",
-    "TextIO",
-    "TypeAlias",
-]
+__all__ = ["Body", "Field", "Model", "Operation", "Param", "Service", "TypeAlias"]
 
 
 @dataclass(frozen=True)

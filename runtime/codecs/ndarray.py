@@ -75,14 +75,13 @@ def decode(
         exact = True
     else:
         array = _from_json(body, rank_zero=shape == ())
-        if dtype is not None and np.dtype(dtype).kind != "b" and array.dtype.kind != "b":
-            # numpy folds booleans mixed with numbers into numbers; the schema does not.
-            # Numbers and booleans are all a valid numeric array holds, so a literal
-            # true/false in the body can only be a boolean.
-            if b"true" in body or b"false" in body:
-                raise UnprocessableContent(
-                    f"expected numbers for dtype {dtype}, received booleans", kind="dtype_error"
-                )
+        # numpy folds booleans mixed with numbers into numbers; the schema does not. As
+        # numbers and booleans are all a numeric array holds, true/false is a boolean.
+        mixed = array.dtype.kind != "b" and (b"true" in body or b"false" in body)
+        if dtype is not None and np.dtype(dtype).kind != "b" and mixed:
+            raise UnprocessableContent(
+                f"expected numbers for dtype {dtype}, received booleans", kind="dtype_error"
+            )
         exact = False
     if dtype is not None:
         array = _to_dtype(array, np.dtype(dtype), enforce_dtype, exact=exact)
@@ -176,12 +175,12 @@ def _to_dtype(
                 f"{'booleans' if array.dtype.kind == 'b' else 'numbers'}",
                 kind="dtype_error",
             )
-        if target.kind in "iu" and array.dtype.kind == "f" and array.size:
-            if not np.all(np.isfinite(array)) or not np.all(array == np.trunc(array)):
-                raise UnprocessableContent(
-                    f"expected integers for dtype {target.name}, received fractions",
-                    kind="dtype_error",
-                )
+        fractional = array.dtype.kind == "f" and array.size and target.kind in "iu"
+        if fractional and not (np.all(np.isfinite(array)) and np.all(array == np.trunc(array))):
+            raise UnprocessableContent(
+                f"expected integers for dtype {target.name}, received fractions",
+                kind="dtype_error",
+            )
     if target.kind in "iu" and array.size and array.dtype.kind in "iuf":
         info = np.iinfo(target)
         low, high = array.min(), array.max()
