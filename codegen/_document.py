@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic import TypeAdapter
 
 from ._kinds import KINDS, Spec
 from ._problems import GenerationError, Problem, pointer
@@ -78,34 +77,47 @@ def build_document(service: Service) -> dict[str, Any]:
 
 
 class _ModelRefs:
+    """The JSON Schema of every pydantic type the service uses, by (type, mode)."""
+
     def __init__(self) -> None:
-        self.refs: dict[tuple[type[BaseModel], Mode], dict[str, Any]] = {}
+        self.refs: dict[tuple[Any, Mode], dict[str, Any]] = {}
         self.definitions: dict[str, Any] = {}
+
+    def schema(self, json_type: Any, mode: Mode) -> dict[str, Any]:
+        return dict(self.refs[(_key(json_type), mode)])
+
+
+def _key(json_type: Any) -> Any:
+    try:
+        hash(json_type)
+    except TypeError:
+        return id(json_type)
+    return json_type
 
 
 def _model_schemas(service: Service, problems: list[Problem]) -> _ModelRefs:
-    """Schemas of every pydantic model the service uses, hoisted into components."""
-    wanted: list[tuple[type[BaseModel], Mode]] = []
+    """Schemas of every pydantic type the service uses; named models go to components."""
+    wanted: dict[tuple[Any, Mode], Any] = {}
     for api in service.apis.values():
         for descriptor, mode in ((api.input, "validation"), (api.output, "serialization")):
-            model = getattr(descriptor, "pydantic_model", None)
-            if model is not None and (model, mode) not in wanted:
-                wanted.append((model, mode))  # type: ignore[arg-type]
+            for json_type in descriptor.json_types():
+                wanted.setdefault((_key(json_type), mode), json_type)
     result = _ModelRefs()
     if not wanted:
         return result
     try:
-        refs, top = models_json_schema(wanted, ref_template=REF_TEMPLATE)
-    except Exception as exc:  # pydantic raises several kinds for unschemable models
+        inputs = [(key, mode, TypeAdapter(t)) for (key, mode), t in wanted.items()]
+        refs, top = TypeAdapter.json_schemas(inputs, ref_template=REF_TEMPLATE)
+    except Exception as exc:  # pydantic raises several kinds for unschemable types
         problems.append(
             Problem(
                 pointer("components", "schemas"),
                 "The document is not generated.",
-                f"pydantic could not make a JSON Schema of the models: {exc}",
+                f"pydantic could not make a JSON Schema of the types: {exc}",
             )
         )
         return result
-    result.refs = dict(refs)  # type: ignore[arg-type]
+    result.refs = {key: dict(schema) for key, schema in refs.items()}
     result.definitions = dict(top.get("$defs", {}))
     return result
 
@@ -113,15 +125,17 @@ def _model_schemas(service: Service, problems: list[Problem]) -> _ModelRefs:
 def _model_schema(
     descriptor: IODescriptor, mode: Mode, model_refs: _ModelRefs
 ) -> dict[str, Any] | None:
-    model = getattr(descriptor, "pydantic_model", None)
-    return None if model is None else dict(model_refs.refs[(model, mode)])
+    types = descriptor.json_types()
+    return model_refs.schema(types[0], mode) if len(types) == 1 else None
 
 
 def _io_extension(descriptor: IODescriptor, model_schema: dict[str, Any] | None) -> Spec:
     spec = descriptor.io_spec()
-    if model_schema is not None:
+    if model_schema is not None and set(model_schema) == {"$ref"}:
         # Name the component the document actually uses (pydantic may suffix it).
         spec["model"] = model_schema["$ref"].rsplit("/", 1)[-1]
+    elif spec.get("model") is not None:
+        spec["model"] = None  # not a named model: the schema inline says what it is
     return spec
 
 
@@ -149,6 +163,8 @@ def _operation(
     out_model = _model_schema(api.output, "serialization", model_refs)
     in_spec = _io_extension(api.input, in_model)
     out_spec = _io_extension(api.output, out_model)
+    if api.is_stream:
+        out_spec["stream"] = True
     operation: dict[str, Any] = {"operationId": api.name}
     if api.doc:
         summary, _, rest = api.doc.partition("\n")

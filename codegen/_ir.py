@@ -27,6 +27,8 @@ class Body:
     python_type: str
     params: tuple[Param, ...]
     summary: str
+    #: Generated code casts what the codec returns to ``python_type``.
+    cast: bool = False
 
     @property
     def codec(self) -> str:
@@ -110,6 +112,15 @@ class Service:
     def models_use_typing(self) -> bool:
         annotations = [f.annotation for m in self.models for f in m.fields]
         return bool(self.aliases) or any("_t." in a for a in annotations)
+
+    @property
+    def model_names(self) -> list[str]:
+        """Every name models.py exports, sorted as ruff sorts ``__all__``."""
+        return sorted([m.name for m in self.models] + [a.name for a in self.aliases])
+
+    @property
+    def validators_use_typing(self) -> bool:
+        return any("_t." in body.python_type or body.cast for body in self.bodies)
 
     @property
     def uses_models(self) -> bool:

@@ -11,12 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ._kind_image import image_media_types, image_params, image_schema, image_summary
 from ._schemas import ndarray_schema
 
 __all__ = ["KINDS", "Kind", "ModelRef"]
 
 JSON = "application/json"
 NPY = "application/x-npy"
+EVENT_STREAM = "text/event-stream"
 BINARY_SCHEMA: dict[str, Any] = {"type": "string", "format": "binary"}
 
 
@@ -44,6 +46,9 @@ class Kind:
     params: Callable[[Spec], list[tuple[str, Any]]]
     #: A phrase for docstrings: what the body holds.
     summary: Callable[[Spec], str]
+    #: The codec's ``read`` is typed ``Any`` (it validates into a type given at run time),
+    #: so generated code casts its result to ``python_type``.
+    read_is_untyped: bool = False
 
 
 def _ndarray_schema(
@@ -91,6 +96,19 @@ def _json_params(spec: Spec) -> list[tuple[str, Any]]:
     return [("model", None if model is None else ModelRef(model))]
 
 
+def _text_schema(
+    spec: Spec, media_type: str, _: dict[str, Any] | None, components: dict[str, Any]
+) -> dict[str, Any]:
+    if media_type == EVENT_STREAM:
+        return {
+            "type": "string",
+            "description": "Server-sent events: each item the API yields is one `data:` "
+            "event. A failure before the first item is an ordinary error response; one "
+            "midway ends the stream with an `error` event whose data is the problem JSON.",
+        }
+    return {"type": "string"}
+
+
 KINDS: dict[str, Kind] = {
     "ndarray": Kind(
         name="ndarray",
@@ -106,16 +124,27 @@ KINDS: dict[str, Kind] = {
         schema=_json_schema,
         python_type=_json_type,
         params=_json_params,
+        read_is_untyped=True,
         summary=lambda spec: (
             f"JSON validated as {spec['model']}" if spec.get("model") else "any JSON"
         ),
     ),
     "text": Kind(
         name="text",
-        media_types=lambda spec: ("text/plain",),
-        schema=lambda spec, media_type, model, components: {"type": "string"},
+        media_types=lambda spec: (EVENT_STREAM,) if spec.get("stream") else ("text/plain",),
+        schema=_text_schema,
         python_type=lambda spec: "str",
-        params=lambda spec: [],
-        summary=lambda spec: "text",
+        params=lambda spec: [("stream", True)] if spec.get("stream") else [],
+        summary=lambda spec: (
+            "text streamed as server-sent events" if spec.get("stream") else "text"
+        ),
+    ),
+    "image": Kind(
+        name="image",
+        media_types=image_media_types,
+        schema=image_schema,
+        python_type=lambda spec: "_t.Any",
+        params=image_params,
+        summary=image_summary,
     ),
 }

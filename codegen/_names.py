@@ -54,7 +54,7 @@ class ClassName(str):
     __slots__ = ()
 
     def __new__(cls, value: str) -> ClassName:
-        parts = [p for p in _NON_WORD.split(value) if p]
+        parts = [p for p in re.split(r"[^0-9A-Za-z]+", value) if p]
         text = "".join(p[0].upper() + p[1:] for p in parts) or "Model"
         if text[0].isdigit():
             text = f"Model{text}"

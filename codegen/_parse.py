@@ -32,6 +32,8 @@ def parse_document(document: dict[str, Any], sha256: str) -> _ir.Service:
     """The IR of a validated document; raise `GenerationError` with every problem."""
     problems: list[Problem] = []
     schemas = _model_schemas(document)
+    inline = _inline_json_schemas(document, schemas)
+    schemas.update({name: schema for name, schema in inline.values()})
     builder = ModelBuilder(schemas, problems)
     builder.build_all()
     info = document.get("info", {})
@@ -47,7 +49,7 @@ def parse_document(document: dict[str, Any], sha256: str) -> _ir.Service:
             if method not in _SUPPORTED_METHODS:
                 problems.append(_skip(where, f"method {method.upper()} is not supported yet"))
                 continue
-            parsed = _operation(path, method, operation, where, problems)
+            parsed = _operation(path, method, operation, where, problems, inline)
             if parsed is None:
                 continue
             if parsed.name in names:
@@ -109,12 +111,56 @@ def _model_schemas(document: dict[str, Any]) -> dict[str, Any]:
     return {name: schema for name, schema in schemas.items() if name in wanted}
 
 
+def _inline_json_schemas(
+    document: dict[str, Any], taken: dict[str, Any]
+) -> dict[str, tuple[str, Any]]:
+    """JSON bodies whose schema is neither a model's ``$ref`` nor "anything".
+
+    Each gets a named alias (``ClassifyRequestBody = list[Item]``), by its location.
+    """
+    found: dict[str, tuple[str, Any]] = {}
+    names = set(document.get("components", {}).get("schemas", {})) | set(taken)
+    for path, item in document.get("paths", {}).items():
+        for method, operation in item.items():
+            if not isinstance(operation, dict) or "operationId" not in operation:
+                continue
+            where = pointer("paths", path, method)
+            bodies = {
+                "request_body": (f"{where}/requestBody", operation.get("requestBody")),
+                "response_body": (
+                    f"{where}/responses/200",
+                    operation.get("responses", {}).get("200"),
+                ),
+            }
+            for role, (body_where, body) in bodies.items():
+                if not isinstance(body, dict):
+                    continue
+                content = body.get("content", {})
+                spec = body.get("x-dosirak-io") or {"type": "json"}
+                if spec.get("type") != "json" or set(content) != {"application/json"}:
+                    continue
+                schema = content["application/json"].get("schema", {})
+                if schema in ({}, True) or set(schema) == {"$ref"}:
+                    continue
+                name = str(ClassName(f"{operation['operationId']}_{role}"))
+                while name in names:
+                    name += "_"
+                names.add(name)
+                found[body_where] = (name, schema)
+    return found
+
+
 def _skip(where: str, reason: str) -> Problem:
     return Problem(where, "The operation is not generated.", reason)
 
 
 def _operation(
-    path: str, method: str, operation: dict[str, Any], where: str, problems: list[Problem]
+    path: str,
+    method: str,
+    operation: dict[str, Any],
+    where: str,
+    problems: list[Problem],
+    inline: dict[str, tuple[str, Any]],
 ) -> _ir.Operation | None:
     unknown = {k for k in operation if k not in _IGNORED_OPERATION_KEYS and not k.startswith("x-")}
     if unknown:
@@ -128,13 +174,13 @@ def _operation(
     if request is None:
         problems.append(_skip(where, "an operation without a request body is not supported yet"))
         return None
-    request_body = _body(request, f"{where}/requestBody", problems)
+    request_body = _body(request, f"{where}/requestBody", problems, inline)
     responses = operation.get("responses", {})
     success = responses.get("200")
     if success is None:
         problems.append(_skip(f"{where}/responses", "it declares no 200 response"))
         return None
-    response_body = _body(success, f"{where}/responses/200", problems)
+    response_body = _body(success, f"{where}/responses/200", problems, inline)
     if request_body is None or response_body is None:
         return None
     return _ir.Operation(
@@ -148,7 +194,9 @@ def _operation(
     )
 
 
-def _body(body: dict[str, Any], where: str, problems: list[Problem]) -> _ir.Body | None:
+def _body(
+    body: dict[str, Any], where: str, problems: list[Problem], inline: dict[str, tuple[str, Any]]
+) -> _ir.Body | None:
     if "$ref" in body:
         problems.append(_skip(where, "a $ref'd request body or response is not supported yet"))
         return None
@@ -159,6 +207,8 @@ def _body(body: dict[str, Any], where: str, problems: list[Problem]) -> _ir.Body
         if spec is None:
             problems.append(_skip(where, f"media types {sorted(content)} are not supported yet"))
             return None
+    if where in inline:
+        spec = {**spec, "model": inline[where][0]}
     kind = KINDS.get(spec.get("type", ""))
     if kind is None:
         problems.append(_skip(f"{where}/x-dosirak-io", f"IO type {spec.get('type')!r} is unknown"))
@@ -177,6 +227,7 @@ def _body(body: dict[str, Any], where: str, problems: list[Problem]) -> _ir.Body
         python_type=kind.python_type(spec),
         params=params,
         summary=kind.summary(spec),
+        cast=kind.read_is_untyped and kind.python_type(spec) != "_t.Any",
     )
 
 

@@ -61,17 +61,28 @@ def _docstring(value: str, indent: int) -> str:
     return "\n".join(lines[:1] + [(pad + line) if line else "" for line in lines[1:]]) + "\n" + pad
 
 
-def _signature(name: str, params: list[str], returns: str, indent: int) -> str:
+def _signature(
+    name: str, params: list[str], returns: str, indent: int, keyword: str = "async def"
+) -> str:
     """A ``def`` line laid out as ruff format lays it out (three widths)."""
     pad = " " * indent
-    flat = f"{pad}async def {name}({', '.join(params)}) -> {returns}:"
+    flat = f"{pad}{keyword} {name}({', '.join(params)}) -> {returns}:"
     if len(flat) <= 100:
         return flat
     inner = f"{pad}    {', '.join(params)}"
     if len(inner) <= 100:
-        return f"{pad}async def {name}(\n{inner}\n{pad}) -> {returns}:"
+        return f"{pad}{keyword} {name}(\n{inner}\n{pad}) -> {returns}:"
     lines = "".join(f"{pad}    {p},\n" for p in params)
-    return f"{pad}async def {name}(\n{lines}{pad}) -> {returns}:"
+    return f"{pad}{keyword} {name}(\n{lines}{pad}) -> {returns}:"
+
+
+def _assign_tuple(name: str, items: tuple[str, ...]) -> str:
+    """``NAME = ("a", "b")`` on one line when it fits, else one item a line."""
+    flat = f"{name} = {python_source(tuple(items))}"
+    if len(flat) <= 100:
+        return flat
+    lines = "".join(f"    {python_source(item)},\n" for item in items)
+    return f"{name} = (\n{lines})"
 
 
 def environment() -> Environment:
@@ -88,6 +99,7 @@ def environment() -> Environment:
     env.filters["docstring"] = _docstring
     env.globals["generator_version"] = __version__
     env.globals["signature"] = _signature
+    env.globals["assign_tuple"] = _assign_tuple
     return env
 
 

@@ -49,6 +49,8 @@ class InferenceAPI:
     doc: str | None
     is_async: bool
     context_param: str | None
+    #: The function is a generator: its output streams (Text as server-sent events).
+    is_stream: bool = False
 
 
 class Service:
@@ -145,6 +147,12 @@ class Service:
                     f"{where}: route {path!r} is already taken by API {other.name!r}"
                 )
         context_param = _check_signature(func, input, where)
+        is_stream = inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func)
+        if is_stream and output.kind != "text":
+            raise ServiceDefinitionError(
+                f"{where}: a generator function streams its output, which only Text() "
+                f"output can; this API declares {type(output).__name__}"
+            )
         self.apis[api_name] = InferenceAPI(
             name=api_name,
             route=path,
@@ -154,6 +162,7 @@ class Service:
             doc=doc if doc is not None else inspect.getdoc(func),
             is_async=inspect.iscoroutinefunction(func),
             context_param=context_param,
+            is_stream=is_stream,
         )
 
     @property

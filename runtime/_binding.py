@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.to_thread
+from starlette.concurrency import iterate_in_threadpool
 
 from .context import Context
 from .endpoint import internal_error
@@ -67,6 +68,8 @@ def _operation(api: InferenceAPI, get_limiter: Callable[[], anyio.CapacityLimite
         if context_param:
             kwargs[context_param] = context
         try:
+            if api.is_stream:
+                return await _primed(func(*args, **kwargs), get_limiter())
             if api.is_async:
                 return await func(*args, **kwargs)
             return await anyio.to_thread.run_sync(
@@ -79,3 +82,29 @@ def _operation(api: InferenceAPI, get_limiter: Callable[[], anyio.CapacityLimite
 
     call.__name__ = api.name
     return call
+
+
+async def _primed(generator: Any, limiter: anyio.CapacityLimiter) -> AsyncIterator[Any]:
+    """The generator with its first item already drawn.
+
+    A failure before the first item (invalid input, say) still gets a status line of its
+    own, rather than an error event in a stream that already answered 200.
+    """
+    if isinstance(generator, AsyncIterator):
+        try:
+            first = await anext(generator)
+        except StopAsyncIteration:
+            return _chain((), generator)
+        return _chain((first,), generator)
+    iterator = iter(generator)
+    done = object()
+    first = await anyio.to_thread.run_sync(next, iterator, done, limiter=limiter)
+    rest = iterate_in_threadpool(iterator)
+    return _chain(() if first is done else (first,), rest)
+
+
+async def _chain(head: tuple[Any, ...], rest: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    for item in head:
+        yield item
+    async for item in rest:
+        yield item

@@ -6,8 +6,9 @@ Example::
 """
 
 from ._base import IODescriptor
+from ._image import Image
 from ._json import Json
 from ._numpy import NumpyNdarray
 from ._text import Text
 
-__all__ = ["IODescriptor", "Json", "NumpyNdarray", "Text"]
+__all__ = ["IODescriptor", "Image", "Json", "NumpyNdarray", "Text"]

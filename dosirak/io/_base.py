@@ -39,6 +39,10 @@ class IODescriptor:
             return f"the input parameter {inputs[0].name!r} must be positional"
         return None
 
+    def json_types(self) -> list[Any]:
+        """The pydantic-schemable types this descriptor's JSON carries (models, lists...)."""
+        return []
+
     def from_wire(self, value: Any) -> Any:
         """The value the API function receives for what the generated code decoded."""
         return value

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
+from pydantic_core import to_jsonable_python
 
 from ._base import IODescriptor
 
@@ -10,10 +11,12 @@ __all__ = ["Json"]
 
 
 class Json(IODescriptor):
-    """A JSON body; with ``pydantic_model`` it is validated into that model.
+    """A JSON body; with ``pydantic_model`` it is validated into that type.
 
-    The model's schema (and those of nested models) appears under
-    ``components/schemas`` of the document; without a model any JSON value passes.
+    ``pydantic_model`` is a pydantic model or any type pydantic validates (``list[Item]``,
+    ``Item | Refund``, ``dict[str, float]``). Models (and nested ones) appear under
+    ``components/schemas`` of the document; without a type any JSON value passes.
+    Output is validated too: a result that does not fit is a 500, never sent.
 
     Example::
 
@@ -28,25 +31,33 @@ class Json(IODescriptor):
     kind: ClassVar[str] = "json"
     python_type: ClassVar[Any] = object
 
-    def __init__(self, pydantic_model: type[BaseModel] | None = None) -> None:
-        if pydantic_model is not None and not (
-            isinstance(pydantic_model, type) and issubclass(pydantic_model, BaseModel)
-        ):
-            raise TypeError(
-                f"Json: pydantic_model must be a pydantic.BaseModel subclass, "
-                f"got {pydantic_model!r}"
-            )
+    def __init__(self, pydantic_model: Any = None) -> None:
         self.pydantic_model = pydantic_model
+        self._adapter: TypeAdapter[Any] | None = None
+        if pydantic_model is not None:
+            try:
+                self._adapter = TypeAdapter(pydantic_model)
+            except Exception as exc:  # pydantic's errors for types it cannot handle vary
+                raise TypeError(
+                    f"Json: pydantic cannot validate {pydantic_model!r}: {exc}"
+                ) from exc
+
+    def json_types(self) -> list[Any]:
+        return [] if self.pydantic_model is None else [self.pydantic_model]
 
     def from_wire(self, value: Any) -> Any:
         model = self.pydantic_model
-        if model is not None and isinstance(value, BaseModel) and not isinstance(value, model):
-            # The generated model and the service's own describe one schema.
-            return model.model_validate(value.model_dump(by_alias=True))
-        return value
+        if self._adapter is None or (isinstance(model, type) and isinstance(value, model)):
+            return value
+        # The generated types and the service's own describe one schema: go through JSON.
+        return self._adapter.validate_python(to_jsonable_python(value, by_alias=True))
 
     def io_spec(self) -> dict[str, Any]:
         return {
             "type": self.kind,
-            "model": None if self.pydantic_model is None else self.pydantic_model.__name__,
+            "model": self.pydantic_model.__name__ if _is_model(self.pydantic_model) else None,
         }
+
+
+def _is_model(value: Any) -> bool:
+    return isinstance(value, type) and issubclass(value, BaseModel)

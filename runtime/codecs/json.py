@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+import functools
+from typing import Any
 
 import numpy as np
 import orjson
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic_core import PydanticSerializationError, to_jsonable_python
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -17,7 +19,6 @@ from ._framing import Limits, ResponseValidationError, read_body
 __all__ = ["JSON", "decode", "encode", "loads", "read", "to_bytes"]
 
 JSON = "application/json"
-M = TypeVar("M", bound=BaseModel)
 
 
 def loads(body: bytes) -> Any:
@@ -30,21 +31,33 @@ def loads(body: bytes) -> Any:
         raise BadRequest(f"the body is not valid JSON: {exc}") from None
 
 
-async def read(
-    request: Request, content_type: str, limits: Limits, *, model: type[BaseModel] | None
-) -> Any:
+@functools.cache
+def _adapter(json_type: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(json_type)
+
+
+def _name(json_type: Any) -> str:
+    return str(getattr(json_type, "__name__", json_type))
+
+
+async def read(request: Request, content_type: str, limits: Limits, *, model: Any) -> Any:
     body = await read_body(request, limits.max_body_bytes)
     return decode(body, content_type, model=model)
 
 
-def decode(body: bytes, content_type: str, *, model: type[M] | None) -> M | Any:
-    """Any JSON value, or one validated into ``model`` (422 with every finding)."""
+def decode(body: bytes, content_type: str, *, model: Any) -> Any:
+    """Any JSON value, or one validated into ``model`` (422 with every finding).
+
+    ``model`` is a pydantic model or any type pydantic validates (``list[Item]``...).
+    """
     if model is None:
         return loads(body)
     if not body:
         raise BadRequest("the body is empty; send a JSON document")
     try:
-        return model.model_validate_json(body)
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            return model.model_validate_json(body)
+        return _adapter(model).validate_json(body)
     except ValidationError as exc:
         errors = exc.errors(include_url=False, include_context=False, include_input=False)
         if any(e["type"] == "json_invalid" for e in errors):
@@ -52,7 +65,7 @@ def decode(body: bytes, content_type: str, *, model: type[M] | None) -> M | Any:
         items = [ErrorItem(("body", *e["loc"]), e["msg"], e["type"]) for e in errors]
         count = len(items)
         raise UnprocessableContent(
-            f"the body does not fit {model.__name__}: {count} error{'s' if count > 1 else ''}",
+            f"the body does not fit {_name(model)}: {count} error{'s' if count > 1 else ''}",
             items,
         ) from None
 
@@ -65,7 +78,7 @@ def _default(value: object) -> object:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def to_bytes(result: object, media_type: str, *, model: type[BaseModel] | None) -> bytes:
+def to_bytes(result: object, media_type: str, *, model: Any) -> bytes:
     """Serialise a result; with ``model``, check it fits and write the wire (alias) names."""
     if model is None:
         try:
@@ -74,18 +87,18 @@ def to_bytes(result: object, media_type: str, *, model: type[BaseModel] | None) 
             raise ResponseValidationError(
                 f"the API returned a value JSON cannot carry: {exc}"
             ) from None
-    if not isinstance(result, model):
-        source = result.model_dump(by_alias=True) if isinstance(result, BaseModel) else result
-        try:
-            result = model.model_validate(source)
-        except ValidationError as exc:
-            raise ResponseValidationError(
-                f"the API's result does not fit {model.__name__}: {exc}"
-            ) from None
-    return result.model_dump_json(by_alias=True).encode()
+    if isinstance(model, type) and issubclass(model, BaseModel) and isinstance(result, model):
+        return result.model_dump_json(by_alias=True).encode()
+    adapter = _adapter(model)
+    try:
+        # Through JSON-able data: the result may hold the service's own model classes.
+        value = adapter.validate_python(to_jsonable_python(result, by_alias=True))
+    except (ValidationError, PydanticSerializationError) as exc:
+        raise ResponseValidationError(
+            f"the API's result does not fit {_name(model)}: {exc}"
+        ) from None
+    return adapter.dump_json(value, by_alias=True)
 
 
-def encode(
-    result: object, context: Context, media_type: str, *, model: type[BaseModel] | None
-) -> Response:
+def encode(result: object, context: Context, media_type: str, *, model: Any) -> Response:
     return context.apply(Response(to_bytes(result, media_type, model=model), media_type=JSON))

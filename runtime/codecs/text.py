@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
+
+import orjson
+from starlette.concurrency import iterate_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from ..context import Context
-from ..errors import BadRequest, UnsupportedMediaType
+from ..endpoint import internal_error
+from ..errors import BadRequest, ProblemError, UnsupportedMediaType
 from ._framing import Limits, ResponseValidationError, read_body
 
-__all__ = ["PLAIN", "decode", "encode", "read", "to_bytes"]
+__all__ = ["EVENT_STREAM", "PLAIN", "decode", "encode", "event", "read", "to_bytes"]
 
 PLAIN = "text/plain"
+EVENT_STREAM = "text/event-stream"
 
 
 async def read(request: Request, content_type: str, limits: Limits) -> str:
@@ -41,6 +47,44 @@ def to_bytes(result: object, media_type: str) -> bytes:
     return result.encode()
 
 
-def encode(result: object, context: Context, media_type: str) -> Response:
-    content = to_bytes(result, media_type)
-    return context.apply(Response(content, media_type="text/plain; charset=utf-8"))
+def encode(result: object, context: Context, media_type: str, *, stream: bool = False) -> Response:
+    """The response: the text, or with ``stream`` one server-sent event per item yielded."""
+    if not stream:
+        content = to_bytes(result, media_type)
+        return context.apply(Response(content, media_type="text/plain; charset=utf-8"))
+    if isinstance(result, AsyncIterator):
+        items: AsyncIterator[object] = result
+    elif isinstance(result, Iterator):
+        items = iterate_in_threadpool(result)  # a sync generator may block: not on the loop
+    else:
+        raise ResponseValidationError(
+            f"the API streams but returned {type(result).__name__}, not a generator"
+        )
+    response = StreamingResponse(
+        _events(items, context.request.url.path),
+        media_type=EVENT_STREAM,
+        headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
+    )
+    return context.apply(response)
+
+
+def event(data: str, name: str | None = None) -> bytes:
+    """One server-sent event; each line of ``data`` becomes a ``data:`` field."""
+    lines = [f"event: {name}"] if name else []
+    lines += [f"data: {line}" for line in data.split("\n")]
+    return ("\n".join(lines) + "\n\n").encode()
+
+
+async def _events(items: AsyncIterator[object], instance: str) -> AsyncIterator[bytes]:
+    # Headers are sent by now: a failure can only end the stream with an error event,
+    # whose data is the problem document the status line can no longer carry.
+    try:
+        async for item in items:
+            if not isinstance(item, str):
+                raise ResponseValidationError(f"the API yielded {type(item).__name__}, not str")
+            yield event(item)
+    except ProblemError as problem:
+        yield event(orjson.dumps(problem.to_json(instance)).decode(), name="error")
+    except Exception:
+        failure = internal_error(f"the stream of {instance}")
+        yield event(orjson.dumps(failure.to_json(instance)).decode(), name="error")

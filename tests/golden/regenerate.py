@@ -14,7 +14,11 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 
 #: case name → service target (path relative to the repo root, then ``:attribute``).
-CASES = {"iris": "samples/iris/service.py:svc"}
+CASES = {
+    "iris": "samples/iris/service.py:svc",
+    "streaming": "samples/streaming/service.py:svc",
+    "json_types": "tests/services/json_types/service.py:svc",
+}
 
 
 def generate(case: str) -> dict[str, bytes]:

@@ -24,38 +24,14 @@ OPERATION_NAMES: dict[str, str] = {
     "classify_validated": "classify_validated",
     "classify_ensemble": "classify_ensemble",
 }
-_CLASSIFY_CONSUMES = (
-    "application/json",
-    "application/x-npy",
-)
-_CLASSIFY_PRODUCES = (
-    "application/json",
-    "application/x-npy",
-)
-_PREDICT_CONSUMES = (
-    "application/json",
-    "application/x-npy",
-)
-_PREDICT_PRODUCES = (
-    "application/json",
-    "application/x-npy",
-)
-_CLASSIFY_VALIDATED_CONSUMES = (
-    "application/json",
-    "application/x-npy",
-)
-_CLASSIFY_VALIDATED_PRODUCES = (
-    "application/json",
-    "application/x-npy",
-)
-_CLASSIFY_ENSEMBLE_CONSUMES = (
-    "application/json",
-    "application/x-npy",
-)
-_CLASSIFY_ENSEMBLE_PRODUCES = (
-    "application/json",
-    "application/x-npy",
-)
+_CLASSIFY_CONSUMES = ("application/json", "application/x-npy")
+_CLASSIFY_PRODUCES = ("application/json", "application/x-npy")
+_PREDICT_CONSUMES = ("application/json", "application/x-npy")
+_PREDICT_PRODUCES = ("application/json", "application/x-npy")
+_CLASSIFY_VALIDATED_CONSUMES = ("application/json", "application/x-npy")
+_CLASSIFY_VALIDATED_PRODUCES = ("application/json", "application/x-npy")
+_CLASSIFY_ENSEMBLE_CONSUMES = ("application/json", "application/x-npy")
+_CLASSIFY_ENSEMBLE_PRODUCES = ("application/json", "application/x-npy")
 
 
 class Operations(_t.Protocol):
