@@ -125,12 +125,20 @@ def _model_schemas(service: Service, problems: list[Problem]) -> _ModelRefs:
 def _model_schema(
     descriptor: IODescriptor, mode: Mode, model_refs: _ModelRefs
 ) -> dict[str, Any] | None:
+    parts = descriptor.parts()
+    if parts:  # a composite's, by part name: its kind's schema places each
+        return {name: _model_schema(part, mode, model_refs) for name, part in parts.items()}
     types = descriptor.json_types()
     return model_refs.schema(types[0], mode) if len(types) == 1 else None
 
 
 def _io_extension(descriptor: IODescriptor, model_schema: dict[str, Any] | None) -> Spec:
     spec = descriptor.io_spec()
+    parts = descriptor.parts()
+    if parts:
+        for name, part in parts.items():
+            spec["parts"][name] = _io_extension(part, (model_schema or {}).get(name))
+        return spec
     if model_schema is not None and set(model_schema) == {"$ref"}:
         # Name the component the document actually uses (pydantic may suffix it).
         spec["model"] = model_schema["$ref"].rsplit("/", 1)[-1]
@@ -152,6 +160,9 @@ def _content(
         media: Spec = {"schema": kind.schema(spec, media_type, model_schema, components)}
         if example is not None and media_type == "application/json":
             media["example"] = example
+        encoding = kind.encoding(spec, media_type)
+        if encoding:
+            media["encoding"] = encoding
         content[media_type] = media
     return content
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ._parse import parse_document
-from ._render import render_server
+from ._render import render_client, render_server
 from ._validate import validate_document
 
 __all__ = ["document_bytes", "generate_files", "write_files"]
@@ -27,6 +27,8 @@ def generate_files(document: dict[str, Any], *, source: str = "the document") ->
     files = {"openapi.json": raw}
     for name, text in render_server(service).items():
         files[f"server/{name}"] = text.encode()
+    for name, text in render_client(service).items():
+        files[f"client/{service.client_package}/{name}"] = text.encode()
     return files
 
 

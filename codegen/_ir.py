@@ -31,6 +31,15 @@ class Body:
     cast: bool = False
 
     @property
+    def params_code(self) -> str:
+        """The codec arguments as one dict literal (the client's `BodySpec.params`)."""
+        return "{" + ", ".join(f'"{p.name}": {p.code}' for p in self.params) + "}"
+
+    @property
+    def is_stream(self) -> bool:
+        return self.media_types == ("text/event-stream",)
+
+    @property
     def codec(self) -> str:
         """The alias of the runtime codec module in generated code."""
         return f"_{self.kind}"
@@ -106,12 +115,22 @@ class Service:
 
     @property
     def uses_ndarray(self) -> bool:
-        return any(body.kind == "ndarray" for body in self.bodies)
+        # By annotation, not kind: a multipart body's parts may be arrays.
+        return any("_npt." in body.python_type for body in self.bodies)
 
     @property
     def models_use_typing(self) -> bool:
         annotations = [f.annotation for m in self.models for f in m.fields]
         return bool(self.aliases) or any("_t." in a for a in annotations)
+
+    @property
+    def client_package(self) -> str:
+        """The generated client's import name: ``iris_classifier`` → ``iris_classifier_client``."""
+        return str(PythonIdentifier(f"{self.title}_client", prefix="service"))
+
+    @property
+    def client_uses_abc(self) -> bool:
+        return any(op.response.is_stream for op in self.operations)
 
     @property
     def model_names(self) -> list[str]:

@@ -11,7 +11,8 @@ __all__ = ["image_media_types", "image_params", "image_schema", "image_summary"]
 
 Spec = dict[str, Any]
 
-#: What `dosirak.io.Image()` declares when a document names no types.
+#: What `dosirak.io.Image()` declares when a document leaves them out; the same values
+#: as `dosirak.runtime.codecs.image` (a test keeps them equal: codegen imports no runtime).
 _DEFAULT_TYPES = ("image/jpeg", "image/png", "image/webp", "image/bmp", "image/gif", "image/tiff")
 _DEFAULT_MAX_PIXELS = 50_000_000
 

@@ -11,7 +11,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ._kind_file import file_media_types, file_schema, file_summary
 from ._kind_image import image_media_types, image_params, image_schema, image_summary
+from ._kind_multipart import (
+    multipart_encoding,
+    multipart_media_types,
+    multipart_params,
+    multipart_python_type,
+    multipart_schema,
+    multipart_summary,
+)
+from ._kind_pandas import (
+    frame_media_types,
+    frame_params,
+    frame_schema,
+    frame_summary,
+    series_params,
+    series_schema,
+    series_summary,
+)
 from ._schemas import ndarray_schema
 
 __all__ = ["KINDS", "Kind", "ModelRef"]
@@ -49,6 +67,8 @@ class Kind:
     #: The codec's ``read`` is typed ``Any`` (it validates into a type given at run time),
     #: so generated code casts its result to ``python_type``.
     read_is_untyped: bool = False
+    #: The media type object's ``encoding`` (each multipart part's Content-Type), if any.
+    encoding: Callable[[Spec, str], dict[str, Any] | None] = lambda spec, media_type: None
 
 
 def _ndarray_schema(
@@ -146,5 +166,38 @@ KINDS: dict[str, Kind] = {
         python_type=lambda spec: "_t.Any",
         params=image_params,
         summary=image_summary,
+    ),
+    "file": Kind(
+        name="file",
+        media_types=file_media_types,
+        schema=file_schema,
+        python_type=lambda spec: "_t.IO[bytes]",
+        params=lambda spec: [],
+        summary=file_summary,
+    ),
+    "multipart": Kind(
+        name="multipart",
+        media_types=multipart_media_types,
+        schema=multipart_schema,
+        python_type=multipart_python_type,
+        params=multipart_params,
+        summary=multipart_summary,
+        encoding=multipart_encoding,
+    ),
+    "dataframe": Kind(
+        name="dataframe",
+        media_types=frame_media_types,
+        schema=frame_schema,
+        python_type=lambda spec: "_t.Any",
+        params=frame_params,
+        summary=frame_summary,
+    ),
+    "series": Kind(
+        name="series",
+        media_types=lambda spec: ("application/json",),
+        schema=series_schema,
+        python_type=lambda spec: "_t.Any",
+        params=series_params,
+        summary=series_summary,
     ),
 }

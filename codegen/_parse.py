@@ -90,6 +90,8 @@ def _model_schemas(document: dict[str, Any]) -> dict[str, Any]:
                 spec = body.get("x-dosirak-io") if isinstance(body, dict) else None
                 if spec is None or spec.get("type") == "json":
                     roots.append(body)
+                elif isinstance(spec, dict):
+                    roots.append(_model_refs(spec))
     wanted: set[str] = set()
     prefix = "#/components/schemas/"
 
@@ -147,6 +149,27 @@ def _inline_json_schemas(
                     name += "_"
                 names.add(name)
                 found[body_where] = (name, schema)
+    return found
+
+
+def _model_refs(spec: dict[str, Any]) -> list[dict[str, str]]:
+    """``$ref``s to the models a kind's codec arguments name (a multipart body's JSON parts)."""
+    kind = KINDS.get(spec.get("type", ""))
+    found: list[dict[str, str]] = []
+
+    def visit(value: Any) -> None:
+        if isinstance(value, ModelRef):
+            found.append({"$ref": f"#/components/schemas/{value.name}"})
+        elif isinstance(value, dict):
+            for item in value.values():
+                visit(item)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                visit(item)
+
+    if kind is not None:
+        for _, value in kind.params(spec):
+            visit(value)
     return found
 
 

@@ -11,8 +11,9 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from dosirak._version import __version__
 
 from . import _ir
+from ._layout import keyword_argument
 
-__all__ = ["python_source", "render_server"]
+__all__ = ["python_source", "render_client", "render_server"]
 
 _WIDTH = 88
 
@@ -76,6 +77,19 @@ def _signature(
     return f"{pad}{keyword} {name}(\n{lines}{pad}) -> {returns}:"
 
 
+def _call(head: str, args: list[str], indent: int) -> str:
+    """``head(args)`` laid out as ruff format lays out a call (three widths)."""
+    pad = " " * indent
+    flat = f"{pad}{head}({', '.join(args)})"
+    if len(flat) <= 100:
+        return flat
+    inner = f"{pad}    {', '.join(args)}"
+    if len(inner) <= 100:
+        return f"{pad}{head}(\n{inner}\n{pad})"
+    lines = "".join(f"{pad}    {a},\n" for a in args)
+    return f"{pad}{head}(\n{lines}{pad})"
+
+
 def _assign_tuple(name: str, items: tuple[str, ...]) -> str:
     """``NAME = ("a", "b")`` on one line when it fits, else one item a line."""
     flat = f"{name} = {python_source(tuple(items))}"
@@ -100,7 +114,23 @@ def environment() -> Environment:
     env.globals["generator_version"] = __version__
     env.globals["signature"] = _signature
     env.globals["assign_tuple"] = _assign_tuple
+    env.globals["call"] = _call
+    env.globals["keyword_argument"] = keyword_argument
     return env
+
+
+def render_client(service: _ir.Service) -> dict[str, str]:
+    """The files of the generated client project, by path below its folder."""
+    env = environment()
+    context = {"service": service}
+    package = service.client_package
+    return {
+        "pyproject.toml": env.get_template("client/pyproject.toml.jinja").render(context),
+        f"{package}/__init__.py": env.get_template("client/__init__.py.jinja").render(context),
+        f"{package}/client.py": env.get_template("client/client.py.jinja").render(context),
+        f"{package}/models.py": env.get_template("models.py.jinja").render(context),
+        f"{package}/py.typed": "",
+    }
 
 
 def render_server(service: _ir.Service) -> dict[str, str]:

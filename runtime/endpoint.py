@@ -10,6 +10,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ._cleanup import release_after
 from .errors import PROBLEM_MEDIA_TYPE, InternalServerError, ProblemError
 
 __all__ = ["guard", "internal_error", "problem_response"]
@@ -39,16 +40,21 @@ def internal_error(where: str) -> InternalServerError:
 
 
 def guard(handler: Handler) -> Handler:
-    """The handler, answering `ProblemError` with its status and anything else with 500."""
+    """The handler, answering `ProblemError` with its status and anything else with 500.
+
+    What the request's codecs opened (spooled uploads, returned files) closes once the
+    response, whichever it is, has been sent.
+    """
 
     async def endpoint(request: Request) -> Response:
         try:
-            return await handler(request)
+            response = await handler(request)
         except ProblemError as problem:
-            return problem_response(problem, request.url.path)
+            response = problem_response(problem, request.url.path)
         except Exception:
             where = f"{request.method} {request.url.path}"
-            return problem_response(internal_error(where), request.url.path)
+            response = problem_response(internal_error(where), request.url.path)
+        return release_after(request, response)
 
     endpoint.__name__ = getattr(handler, "__name__", "endpoint")
     endpoint.__qualname__ = endpoint.__name__

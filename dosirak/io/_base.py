@@ -43,6 +43,10 @@ class IODescriptor:
         """The pydantic-schemable types this descriptor's JSON carries (models, lists...)."""
         return []
 
+    def parts(self) -> dict[str, IODescriptor]:
+        """The descriptors a composite (`Multipart`) is made of, by part name; else none."""
+        return {}
+
     def from_wire(self, value: Any) -> Any:
         """The value the API function receives for what the generated code decoded."""
         return value

@@ -64,8 +64,10 @@ class Image(IODescriptor):
             )
         if isinstance(allowed_mime_types, str):
             raise TypeError("Image: allowed_mime_types is a list of media types, not one string")
-        allowed = [t.strip().lower() for t in (allowed_mime_types or codec.DEFAULT_MEDIA_TYPES)]
-        allowed = list(dict.fromkeys(allowed))  # unique, in order
+        if allowed_mime_types is None:
+            allowed_mime_types = codec.DEFAULT_MEDIA_TYPES
+        # Unique, in order, as media types are compared: lowercase.
+        allowed = list(dict.fromkeys(t.strip().lower() for t in allowed_mime_types))
         if not allowed:
             raise ValueError("Image: allowed_mime_types is empty")
         for media_type in allowed:

@@ -147,12 +147,12 @@ class PandasDataFrame(IODescriptor):
         elif dtype is not None:
             self.dtype = dtype_name(dtype, owner)
         self.shape = _shape(shape, 2, owner)
-        if self.shape is not None and self.columns is not None:
-            if self.shape[1] not in (-1, len(self.columns)):
-                raise ValueError(
-                    f"{owner}: shape {self.shape} has {self.shape[1]} columns but "
-                    f"columns names {len(self.columns)}"
-                )
+        width = None if self.shape is None else self.shape[1]
+        if self.columns is not None and width not in (None, -1, len(self.columns)):
+            raise ValueError(
+                f"{owner}: shape {self.shape} has {width} columns but "
+                f"columns names {len(self.columns)}"
+            )
         if apply_column_names:
             if self.columns is None:
                 raise TypeError(f"{owner}: apply_column_names=True needs columns=")
@@ -197,9 +197,7 @@ class PandasDataFrame(IODescriptor):
             raise TypeError(f"{cls.__name__}.from_sample takes a DataFrame, got {sample!r}")
         names = list(sample.columns)
         if not all(isinstance(name, str) for name in names):
-            raise TypeError(
-                f"{cls.__name__}.from_sample: column names must be str, got {names!r}"
-            )
+            raise TypeError(f"{cls.__name__}.from_sample: column names must be str, got {names!r}")
         descriptor = cls(
             orient=orient,
             columns=names,

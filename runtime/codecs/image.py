@@ -51,8 +51,8 @@ DEFAULT_MEDIA_TYPES = (
     "image/gif",
     "image/tiff",
 )
-#: 50 megapixels (an 8K frame is 33): below Pillow's own 89-megapixel warning, so an image
-#: that would trip it has already been refused here.
+#: 50 megapixels (an 8K frame is 33): below Pillow's own guard (a warning past 89), so
+#: whatever Pillow warns about is refused here too.
 DEFAULT_MAX_PIXELS = 50_000_000
 
 #: Pillow formats that a media type's bytes may be; the first is the one written.
@@ -146,10 +146,16 @@ def decode(
         # Pillow's own guard (its global PIL.Image.MAX_IMAGE_PIXELS), above ours unless a
         # service raised max_pixels past it; its warning arrives as an exception where
         # warnings are errors. Either way: too many pixels, never a 500.
-        raise PayloadTooLarge(f"the image has too many pixels to decode safely: {exc}") from None
+        guard = image_module.MAX_IMAGE_PIXELS
+        limit = max_pixels if guard is None else min(max_pixels, guard)
+        raise PayloadTooLarge(
+            f"the image has more than {limit} pixels, the most this API decodes ({exc})"
+        ) from None
     except Exception as exc:  # Pillow raises many kinds for bytes it cannot identify
+        # "cannot identify image file <_io.BytesIO object at 0x...>" says nothing more.
+        reason = "" if isinstance(exc, image_module.UnidentifiedImageError) else f": {exc}"
         raise BadRequest(
-            f"the body is not an image of an accepted type ({', '.join(media_types)}): {exc}"
+            f"the body is not an image of an accepted type ({', '.join(media_types)}){reason}"
         ) from None
     # Not closed: closing frees the pixels, and the file is only these bytes in memory.
     actual = _media_type_of(image.format)

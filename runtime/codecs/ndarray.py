@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import json
+import re
 from typing import Any
 
 import numpy as np
@@ -22,6 +24,7 @@ JSON = "application/json"
 NPY = "application/x-npy"
 
 _NUMERIC_KINDS = frozenset("biuf")
+_LONG_NUMBER = re.compile(rb"[0-9]{19}")
 #: Which kinds of parsed JSON values each declared dtype kind takes. JSON says only
 #: "boolean" or "number" (and "integer": a number with no fraction, 5.0 included).
 _JSON_KIND_FITS = {"b": "b", "i": "iuf", "u": "iuf", "f": "iuf"}
@@ -109,6 +112,9 @@ def decode(
 
 def _from_json(body: bytes, *, rank_zero: bool) -> npt.NDArray[Any]:
     value = loads(body)
+    if _LONG_NUMBER.search(body):
+        # orjson reads integers beyond 64 bits as floats, rounded; these must be exact.
+        value = json.loads(body)
     if not rank_zero and not isinstance(value, list):
         raise UnprocessableContent(
             f"expected a JSON array, received {type(value).__name__}", kind="type_error"
@@ -184,7 +190,7 @@ def _to_dtype(
     if target.kind in "iu" and array.size and array.dtype.kind in "iuf":
         info = np.iinfo(target)
         low, high = array.min(), array.max()
-        if low < info.min or high > info.max:
+        if int(low) < info.min or int(high) > info.max:  # exactly: 2.0**63 > 2**63 - 1
             raise UnprocessableContent(
                 f"values from {low} to {high} do not fit dtype {target.name} "
                 f"({info.min} to {info.max})",

@@ -1,0 +1,662 @@
+"""pandas DataFrames as JSON (one pandas orient), CSV or an Arrow IPC stream.
+
+JSON is checked cell by cell against the declared columns and dtypes, so a 422 names
+the column, the expected and the received dtype, and where in the body. CSV and Arrow
+bodies that do not parse are 400; those that parse but do not fit are 422.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..context import Context
+from ..errors import BadRequest, UnprocessableContent
+from ._frames import (
+    ARROW,
+    CSV,
+    JSON,
+    Loc,
+    Mismatch,
+    check_cells,
+    column_from_cells,
+    conform,
+    dtype_class,
+    index_from_keys,
+    json_cells,
+    json_labels,
+    label_value,
+    require_pandas,
+    require_pyarrow,
+    shape_matches,
+    shape_text,
+)
+from ._framing import Limits, ResponseValidationError, read_body
+from .json import loads
+from .text import decode as decode_text
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["ARROW", "CSV", "JSON", "decode", "encode", "read", "to_bytes", "to_json_value"]
+
+Dtype = str | dict[str, str] | None
+Label = str | int
+
+
+async def read(
+    request: Request,
+    content_type: str,
+    limits: Limits,
+    *,
+    orient: str,
+    columns: tuple[str, ...] | None,
+    dtype: Dtype,
+    enforce_dtype: bool,
+    shape: tuple[int, ...] | None,
+    enforce_shape: bool,
+    apply_column_names: bool,
+) -> pd.DataFrame:
+    """Read and validate the request body as a DataFrame."""
+    body = await read_body(request, limits.max_body_bytes)
+    return decode(
+        body,
+        content_type,
+        orient=orient,
+        columns=columns,
+        dtype=dtype,
+        enforce_dtype=enforce_dtype,
+        shape=shape,
+        enforce_shape=enforce_shape,
+        apply_column_names=apply_column_names,
+    )
+
+
+def decode(
+    body: bytes,
+    content_type: str,
+    *,
+    orient: str,
+    columns: tuple[str, ...] | None,
+    dtype: Dtype,
+    enforce_dtype: bool,
+    shape: tuple[int, ...] | None,
+    enforce_shape: bool,
+    apply_column_names: bool,
+) -> pd.DataFrame:
+    """Parse ``body`` by its media type; 400 if it does not parse, 422 if it does not fit."""
+    require_pandas()
+    media_type = content_type.partition(";")[0].strip().lower()
+    positional = apply_column_names
+    if media_type == CSV:
+        table = _read_csv(body, content_type, columns, dtype, positional)
+        frame = _typed_frame(table, columns, dtype, positional)
+    elif media_type == ARROW:
+        frame = _typed_frame(_read_arrow(body), columns, dtype, positional, enforce=enforce_dtype)
+    else:
+        required = list(dtype) if isinstance(dtype, dict) else []
+        cells = _take_apart(loads(body), orient, columns, required, positional)
+        frame = _json_frame(cells, columns, dtype)
+    if shape is not None and enforce_shape and not shape_matches(frame.shape, shape):
+        raise UnprocessableContent(
+            f"expected shape {shape_text(shape)} (rows, columns), received "
+            f"{shape_text(frame.shape)}",
+            kind="shape_error",
+        )
+    return frame
+
+
+def _declared(dtype: Dtype, name: Label, position: int, columns: Sequence[str] | None) -> Any:
+    """The declared dtype of a column (by its name, or its position in ``columns``)."""
+    if dtype is None or isinstance(dtype, str):
+        return dtype
+    if not isinstance(name, str):
+        name = columns[position] if columns is not None and position < len(columns) else ""
+    return dtype.get(name)
+
+
+# --- JSON -----------------------------------------------------------------------------
+
+
+@dataclass
+class _Cells:
+    """A JSON table taken apart: column names, index labels, values column by column."""
+
+    names: list[Label]
+    columns: list[list[Any]]
+    rows: int
+    loc: Callable[[int, int], Loc]  # (row, column position) → where in the body
+    index: Any = None  # labels, or None for 0, 1, 2...
+
+
+def _kind_of(value: Any) -> str:
+    return {dict: "object", list: "array", type(None): "null"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _expect(value: Any, kind: type, what: str, loc: Loc) -> None:
+    if not isinstance(value, kind):
+        raise UnprocessableContent(
+            f"expected {what}, received {_kind_of(value)}", loc=loc, kind="type_error"
+        )
+
+
+def _names_text(names: Sequence[Label]) -> str:
+    return ", ".join(map(repr, names))
+
+
+def _check_names(
+    names: Sequence[Label], columns: Sequence[str] | None, required: Sequence[str], loc: Loc
+) -> None:
+    """422 unless ``names`` are the declared columns (or hold the required ones)."""
+    missing = [c for c in (columns if columns is not None else required) if c not in names]
+    if missing:
+        raise UnprocessableContent(
+            f"missing column{'s' if len(missing) > 1 else ''} {_names_text(missing)}",
+            loc=loc,
+            kind="missing_column",
+        )
+    extra = [n for n in names if columns is not None and n not in columns]
+    if extra:
+        raise UnprocessableContent(
+            f"unexpected column{'s' if len(extra) > 1 else ''} {_names_text(extra)}; "
+            f"the columns are {_names_text(columns or ())}",
+            loc=loc,
+            kind="unexpected_column",
+        )
+
+
+def _same_keys(items: Sequence[dict[str, Any]], locs: Sequence[Loc], what: str) -> list[str]:
+    """The keys of the first item; 422 when another item has other keys."""
+    if not items:
+        return []
+    first = list(items[0])
+    for loc, item in zip(locs[1:], items[1:], strict=True):
+        if set(item) != set(first):
+            odd = sorted(set(item) ^ set(first))
+            raise UnprocessableContent(
+                f"every {what} must have the same keys; this one differs from the first "
+                f"in {_names_text(odd)}",
+                loc=loc,
+                kind="ragged_table",
+            )
+    return first
+
+
+def _objects(
+    rows: list[Any], locs: list[Loc], columns: Sequence[str] | None, required: Sequence[str]
+) -> tuple[list[Label], list[list[Any]]]:
+    """Rows as JSON objects column → value: the column names and the values by column."""
+    for loc, row in zip(locs, rows, strict=True):
+        _expect(row, dict, "a JSON object (one row)", loc)
+        _check_names(list(row), columns, required, loc)
+    names: list[Label] = list(columns) if columns is not None else []
+    if columns is None:
+        names = list(_same_keys(rows, locs, "row"))
+    return names, [[row[name] for row in rows] for name in names]
+
+
+def _take_apart(
+    value: Any,
+    orient: str,
+    columns: Sequence[str] | None,
+    required: Sequence[str],
+    positional: bool,
+) -> _Cells:
+    if orient == "records":
+        _expect(value, list, "a JSON array of rows (orient 'records')", ("body",))
+        names, cells = _objects(value, [("body", r) for r in range(len(value))], columns, required)
+        return _Cells(names, cells, len(value), lambda r, c: ("body", r, names[c]))
+    if orient == "index":
+        _expect(value, dict, "a JSON object label → row (orient 'index')", ("body",))
+        keys = list(value)
+        rows = [value[k] for k in keys]
+        names, cells = _objects(rows, [("body", k) for k in keys], columns, required)
+        return _Cells(
+            names, cells, len(keys), lambda r, c: ("body", keys[r], names[c]), index_from_keys(keys)
+        )
+    if orient == "columns":
+        return _columns(value, columns, required)
+    if orient == "split":
+        return _split(value, columns)
+    if orient == "values":
+        return _values(value, columns, positional)
+    return _table(value, columns, required)
+
+
+def _columns(value: Any, columns: Sequence[str] | None, required: Sequence[str]) -> _Cells:
+    what = "a JSON object column → {label → value} (orient 'columns')"
+    _expect(value, dict, what, ("body",))
+    _check_names(list(value), columns, required, ("body",))
+    names: list[Label] = list(columns) if columns is not None else list(value)
+    for name in names:
+        _expect(value[name], dict, "a JSON object label → value", ("body", name))
+    inner = [value[name] for name in names]
+    keys = _same_keys(inner, [("body", n) for n in names], "column")
+    cells = [[column[key] for key in keys] for column in inner]
+    return _Cells(
+        names, cells, len(keys), lambda r, c: ("body", names[c], keys[r]), index_from_keys(keys)
+    )
+
+
+def _rows_of(rows: Any, width: int | None, loc: Loc) -> list[list[Any]]:
+    _expect(rows, list, "a JSON array of rows", loc)
+    for position, row in enumerate(rows):
+        _expect(row, list, "a JSON array (one row)", (*loc, position))
+        if width is None:
+            width = len(row)
+        if len(row) != width:
+            raise UnprocessableContent(
+                f"row {position} has {len(row)} values; expected {width}, one per column",
+                loc=(*loc, position),
+                kind="ragged_table",
+            )
+    checked: list[list[Any]] = rows
+    return checked
+
+
+def _by_column(rows: list[list[Any]], width: int) -> list[list[Any]]:
+    return [[row[c] for row in rows] for c in range(width)]
+
+
+def _values(value: Any, columns: Sequence[str] | None, positional: bool) -> _Cells:
+    width = None if columns is None else len(columns)
+    rows = _rows_of(value, width, ("body",))
+    width = len(rows[0]) if rows else (width or 0)
+    names: list[Label] = list(columns) if positional and columns else list(range(width))
+    return _Cells(names, _by_column(rows, width), len(rows), lambda r, c: ("body", r, c))
+
+
+def _members(value: Any, required: Sequence[str], allowed: Sequence[str], orient: str) -> None:
+    for member in required:
+        if member not in value:
+            raise UnprocessableContent(f"missing member {member!r}", kind="missing_member")
+    extra = sorted(set(value) - set(allowed))
+    if extra:
+        raise UnprocessableContent(
+            f"unexpected member {extra[0]!r}; orient {orient!r} has {_names_text(allowed)}",
+            loc=("body", extra[0]),
+            kind="unexpected_member",
+        )
+
+
+def _split(value: Any, columns: Sequence[str] | None) -> _Cells:
+    _expect(value, dict, "a JSON object with columns, index, data (orient 'split')", ("body",))
+    _members(value, ("columns", "data"), ("columns", "index", "data"), "split")
+    names = value["columns"]
+    _expect(names, list, "a JSON array of column names", ("body", "columns"))
+    for position, name in enumerate(names):
+        _expect(name, str, "a column name (string)", ("body", "columns", position))
+    if len(set(names)) != len(names):
+        raise UnprocessableContent(
+            "the column names repeat a name", loc=("body", "columns"), kind="duplicate_column"
+        )
+    if columns is not None and names != list(columns):
+        raise UnprocessableContent(
+            f"expected columns {list(columns)}, received {names}",
+            loc=("body", "columns"),
+            kind="unexpected_column",
+        )
+    rows = _rows_of(value["data"], len(names), ("body", "data"))
+    index = None
+    if "index" in value:
+        labels = value["index"]
+        _expect(labels, list, "a JSON array of index labels", ("body", "index"))
+        index = [label_value(v, ("body", "index", p)) for p, v in enumerate(labels)]
+        if len(index) != len(rows):
+            raise UnprocessableContent(
+                f"the index has {len(index)} labels for {len(rows)} rows",
+                loc=("body", "index"),
+                kind="ragged_table",
+            )
+    return _Cells(
+        names,
+        _by_column(rows, len(names)),
+        len(rows),
+        lambda r, c: ("body", "data", r, c),
+        index,
+    )
+
+
+def _table(value: Any, columns: Sequence[str] | None, required: Sequence[str]) -> _Cells:
+    _expect(value, dict, "a JSON object with schema and data (orient 'table')", ("body",))
+    _members(value, ("schema", "data"), ("schema", "data"), "table")
+    _table_schema(value["schema"])
+    rows = value["data"]
+    _expect(rows, list, "a JSON array of rows", ("body", "data"))
+    locs: list[Loc] = [("body", "data", r) for r in range(len(rows))]
+    labels: list[Label] = []
+    for loc, row in zip(locs, rows, strict=True):
+        _expect(row, dict, "a JSON object (one row)", loc)
+        if "index" not in row:
+            raise UnprocessableContent("the row has no 'index'", loc=loc, kind="missing_column")
+        labels.append(label_value(row["index"], (*loc, "index")))
+    data = [{k: v for k, v in row.items() if k != "index"} for row in rows]
+    names, cells = _objects(data, locs, columns, required)
+    return _Cells(names, cells, len(rows), lambda r, c: ("body", "data", r, names[c]), labels)
+
+
+def _table_schema(schema: Any) -> None:
+    """The ``schema`` member's form, as the document declares it (its content is a hint)."""
+    base: Loc = ("body", "schema")
+    _expect(schema, dict, "a JSON object (a Table Schema)", base)
+    if "fields" not in schema:
+        raise UnprocessableContent("missing member 'fields'", loc=base, kind="missing_member")
+    _expect(schema["fields"], list, "a JSON array of fields", (*base, "fields"))
+    for position, item in enumerate(schema["fields"]):
+        where: Loc = (*base, "fields", position)
+        _expect(item, dict, "a JSON object (a field)", where)
+        for member in ("name", "type"):
+            if member not in item:
+                raise UnprocessableContent(
+                    f"missing member {member!r}", loc=where, kind="missing_member"
+                )
+            _expect(item[member], str, "a string", (*where, member))
+    if "primaryKey" in schema:
+        keys = schema["primaryKey"]
+        _expect(keys, list, "a JSON array of field names", (*base, "primaryKey"))
+        for position, key in enumerate(keys):
+            _expect(key, str, "a field name (string)", (*base, "primaryKey", position))
+    if "pandas_version" in schema:
+        _expect(schema["pandas_version"], str, "a string", (*base, "pandas_version"))
+
+
+def _column_loc(cells: _Cells, column: int) -> Callable[[int], Loc]:
+    return lambda row: cells.loc(row, column)
+
+
+def _json_frame(cells: _Cells, columns: Sequence[str] | None, dtype: Dtype) -> pd.DataFrame:
+    import pandas as pd
+
+    data: dict[Label, pd.Series] = {}
+    for position, (name, values) in enumerate(zip(cells.names, cells.columns, strict=True)):
+        declared = _declared(dtype, name, position, columns)
+        check_cells(values, declared, f"column {name!r}", _column_loc(cells, position))
+        data[name] = column_from_cells(values, declared)
+    # Columns are built on 0..n-1 and labelled after: labels may repeat (split, table).
+    frame = pd.DataFrame(data) if data else pd.DataFrame(index=pd.RangeIndex(cells.rows))
+    if cells.index is not None:
+        frame.index = pd.Index(cells.index)
+    return frame
+
+
+# --- CSV and Arrow ----------------------------------------------------------------------
+
+
+def _read_csv(
+    body: bytes, content_type: str, columns: Sequence[str] | None, dtype: Dtype, positional: bool
+) -> pd.DataFrame:
+    import pandas as pd
+
+    text = decode_text(body, content_type)
+    try:
+        lines = [row for row in csv.reader(io.StringIO(text), strict=True) if row]
+    except csv.Error as exc:
+        raise BadRequest(f"the body is not CSV: {exc}") from None
+    if not lines:
+        raise BadRequest("the body is empty; send CSV with a header row")
+    header = lines[0]
+    for number, row in enumerate(lines[1:], start=2):
+        if len(row) != len(header):
+            raise BadRequest(
+                f"the body is not a CSV table: record {number} has {len(row)} fields, "
+                f"the header {len(header)}"
+            )
+    # Declared string columns stay strings ("007" is not 7); only an empty field is missing.
+    names = columns if positional and columns is not None else header
+    strings = {
+        position: "str"
+        for position, name in enumerate(names)
+        if dtype_class(_declared(dtype, name, position, columns)) in ("string", "any")
+        and _declared(dtype, name, position, columns) is not None
+    }
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            dtype=strings,
+            index_col=False,
+            keep_default_na=False,
+            na_values=[""],
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise BadRequest(f"the body is not CSV: {str(exc).strip()}") from None
+    frame.columns = pd.Index(header, dtype=object)  # pandas would rename repeats "a.1"
+    return frame
+
+
+def _read_arrow(body: bytes) -> pd.DataFrame:
+    require_pyarrow()
+    import pyarrow as pa
+
+    try:
+        table = pa.ipc.open_stream(body).read_all()
+    except (pa.ArrowException, OSError, EOFError) as exc:
+        raise BadRequest(f"the body is not an Arrow IPC stream: {exc}") from None
+    try:
+        frame: pd.DataFrame = table.to_pandas()
+    except (pa.ArrowException, ValueError, TypeError) as exc:
+        raise UnprocessableContent(
+            f"the Arrow table has no pandas form: {exc}", kind="dtype_error"
+        ) from None
+    return frame
+
+
+def _typed_frame(
+    frame: pd.DataFrame,
+    columns: Sequence[str] | None,
+    dtype: Dtype,
+    positional: bool,
+    *,
+    enforce: bool = False,
+) -> pd.DataFrame:
+    """A parsed CSV or Arrow table with the declared columns in the declared dtypes."""
+    import pandas as pd
+
+    names: list[Label] = [str(name) for name in frame.columns]
+    if len(set(names)) != len(names):
+        raise UnprocessableContent("the column names repeat a name", kind="duplicate_column")
+    if positional and columns is not None:
+        if len(names) != len(columns):
+            raise UnprocessableContent(
+                f"expected {len(columns)} columns ({', '.join(columns)}), received {len(names)}",
+                kind="shape_error",
+            )
+        names = list(columns)
+    frame.columns = pd.Index(names, dtype=object)
+    required = list(dtype) if isinstance(dtype, dict) else []
+    _check_names(names, columns, required, ("body",))
+    if columns is not None:
+        frame = frame[list(columns)]
+    converted: dict[Label, pd.Series] = {}
+    for position, name in enumerate(frame.columns):
+        declared = _declared(dtype, name, position, columns)
+        try:
+            converted[name] = conform(frame[name], declared, enforce=enforce)
+        except Mismatch as exc:
+            raise UnprocessableContent(
+                f"column {name!r}: {exc}", loc=("body", name), kind="dtype_error"
+            ) from None
+    return pd.DataFrame(converted) if converted else frame
+
+
+# --- out ------------------------------------------------------------------------------
+
+
+def _checked(
+    result: object,
+    orient: str,
+    columns: Sequence[str] | None,
+    dtype: Dtype,
+    enforce_dtype: bool,
+    shape: tuple[int, ...] | None,
+    enforce_shape: bool,
+) -> pd.DataFrame:
+    """The API's result, checked against its declaration: a mismatch is a server bug."""
+    import pandas as pd
+
+    if not isinstance(result, pd.DataFrame):
+        raise ResponseValidationError(
+            f"the API returned {type(result).__name__}, not a pandas DataFrame"
+        )
+    positional = columns is not None and set(map(str, result.columns)) != set(columns)
+    if orient == "values" and positional and result.shape[1] == len(columns or ()):
+        # JSON values carry no names: positional columns (as read) are the declared ones.
+        result = result.set_axis(list(columns or ()), axis=1)
+    if columns is not None and list(result.columns) != list(columns):
+        if sorted(map(str, result.columns)) != sorted(columns):
+            raise ResponseValidationError(
+                f"the API returned columns {list(result.columns)}; its output declares "
+                f"{list(columns)}"
+            )
+        result = result[list(columns)]
+    names = [str(name) for name in result.columns]
+    if len(set(names)) != len(names):
+        raise ResponseValidationError(f"the API returned repeated column names {names}")
+    missing = [k for k in (dtype if isinstance(dtype, dict) else ()) if k not in names]
+    if missing:
+        raise ResponseValidationError(f"the API returned no column {missing[0]!r}")
+    if shape is not None and enforce_shape and not shape_matches(result.shape, shape):
+        raise ResponseValidationError(
+            f"the API returned shape {shape_text(result.shape)}; its output declares "
+            f"{shape_text(shape)}"
+        )
+    frame = result.copy(deep=False)
+    frame.columns = pd.Index(names, dtype=object)
+    for position, name in enumerate(names):
+        declared = _declared(dtype, name, position, columns)
+        try:
+            frame[name] = conform(frame[name], declared, enforce=enforce_dtype)
+        except Mismatch as exc:
+            raise ResponseValidationError(f"the API returned column {name!r}: {exc}") from None
+    return frame
+
+
+def _json_value(frame: pd.DataFrame, orient: str) -> Any:
+    names: list[str] = [str(n) for n in frame.columns]
+    cells = [json_cells(frame[name], f"column {name!r}") for name in names]
+    rows = list(zip(*cells, strict=True)) if cells else [() for _ in range(len(frame))]
+    if orient == "records":
+        return [dict(zip(names, row, strict=True)) for row in rows]
+    if orient == "values":
+        return [list(row) for row in rows]
+    if orient == "split":
+        return {
+            "columns": names,
+            "index": json_labels(frame.index, unique=False),
+            "data": [list(row) for row in rows],
+        }
+    if orient == "index":
+        keys = [str(v) for v in json_labels(frame.index, unique=True)]
+        return {k: dict(zip(names, row, strict=True)) for k, row in zip(keys, rows, strict=True)}
+    if orient == "columns":
+        keys = [str(v) for v in json_labels(frame.index, unique=True)]
+        return {
+            n: dict(zip(keys, column, strict=True)) for n, column in zip(names, cells, strict=True)
+        }
+    return _table_value(frame, names, rows)
+
+
+def _table_value(frame: pd.DataFrame, names: list[str], rows: list[tuple[Any, ...]]) -> Any:
+    import pandas as pd
+
+    if "index" in names:
+        raise ResponseValidationError(
+            "the API returned a column named 'index', which orient 'table' uses for the index"
+        )
+    labels = json_labels(frame.index, unique=False)
+    typed = frame.copy(deep=False)
+    typed.index = pd.Index(labels)
+    schema = pd.io.json.build_table_schema(typed, index=True, version=True)
+    data = [
+        {"index": label, **dict(zip(names, row, strict=True))}
+        for label, row in zip(labels, rows, strict=True)
+    ]
+    return {"schema": schema, "data": data}
+
+
+def to_json_value(
+    result: object,
+    *,
+    orient: str,
+    columns: tuple[str, ...] | None,
+    dtype: Dtype,
+    enforce_dtype: bool,
+    shape: tuple[int, ...] | None,
+    enforce_shape: bool,
+    apply_column_names: bool,
+) -> Any:
+    """The JSON value (lists and dicts) of a DataFrame in ``orient``, checked first."""
+    require_pandas()
+    frame = _checked(result, orient, columns, dtype, enforce_dtype, shape, enforce_shape)
+    return _json_value(frame, orient)
+
+
+def to_bytes(
+    result: object,
+    media_type: str,
+    *,
+    orient: str,
+    columns: tuple[str, ...] | None,
+    dtype: Dtype,
+    enforce_dtype: bool,
+    shape: tuple[int, ...] | None,
+    enforce_shape: bool,
+    apply_column_names: bool,
+) -> bytes:
+    """Check an API's DataFrame result against its declaration and serialise it."""
+    require_pandas()
+    frame = _checked(result, orient, columns, dtype, enforce_dtype, shape, enforce_shape)
+    if media_type == CSV:
+        return frame.to_csv(index=False, lineterminator="\n").encode()
+    if media_type == ARROW:
+        return _arrow_bytes(frame)
+    return orjson.dumps(_json_value(frame, orient))
+
+
+def _arrow_bytes(frame: pd.DataFrame) -> bytes:
+    import pyarrow as pa
+
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowException, ValueError, TypeError) as exc:
+        raise ResponseValidationError(f"the API's DataFrame has no Arrow form: {exc}") from None
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return bytes(sink.getvalue().to_pybytes())
+
+
+def encode(
+    result: object,
+    context: Context,
+    media_type: str,
+    *,
+    orient: str,
+    columns: tuple[str, ...] | None,
+    dtype: Dtype,
+    enforce_dtype: bool,
+    shape: tuple[int, ...] | None,
+    enforce_shape: bool,
+    apply_column_names: bool,
+) -> Response:
+    """The response for an API's DataFrame result, in ``media_type``."""
+    content = to_bytes(
+        result,
+        media_type,
+        orient=orient,
+        columns=columns,
+        dtype=dtype,
+        enforce_dtype=enforce_dtype,
+        shape=shape,
+        enforce_shape=enforce_shape,
+        apply_column_names=apply_column_names,
+    )
+    return context.apply(Response(content, media_type=media_type))
