@@ -99,7 +99,11 @@ def _model_schemas(service: Service, problems: list[Problem]) -> _ModelRefs:
     """Schemas of every pydantic type the service uses; named models go to components."""
     wanted: dict[tuple[Any, Mode], Any] = {}
     for api in service.apis.values():
-        for descriptor, mode in ((api.input, "validation"), (api.output, "serialization")):
+        pairs: tuple[tuple[IODescriptor, Mode], ...] = (
+            (api.input, "validation"),
+            (api.output, "serialization"),
+        )
+        for descriptor, mode in pairs:
             for json_type in descriptor.json_types():
                 wanted.setdefault((_key(json_type), mode), json_type)
     result = _ModelRefs()

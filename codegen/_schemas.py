@@ -21,8 +21,11 @@ def dtype_leaf_schema(dtype: str | None) -> dict[str, Any]:
         schema: dict[str, Any] = {"type": "integer"}
         if dt.name in ("int32", "int64"):
             schema["format"] = dt.name
-        schema["minimum"] = int(info.min)
-        schema["maximum"] = int(info.max)
+        if dt.itemsize < 8:
+            # 64-bit bounds are left to `format`: JavaScript tools (Swagger UI) would
+            # round them, and then show and send numbers past the range.
+            schema["minimum"] = int(info.min)
+            schema["maximum"] = int(info.max)
         return schema
     if dt.kind == "f":
         fmt = {"float32": "float", "float64": "double"}.get(dt.name)

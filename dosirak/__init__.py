@@ -26,11 +26,14 @@ if (
 from dosirak.runtime.context import Context, Cookie
 
 from . import exceptions, io
+from .client import AsyncClient, Client
 from ._runner import Runnable, RunnableMethodConfig, Runner, RunnerMethod
 from ._service import InferenceAPI, Service, ServiceDefinitionError
 from ._version import __version__
 
 __all__ = [
+    "AsyncClient",
+    "Client",
     "Context",
     "Cookie",
     "InferenceAPI",

@@ -146,3 +146,34 @@ def test_json_types_client(
         assert info.value.error_id
         with pytest.raises(RequestEncodingError, match="request body does not fit"):
             client.checkout([{"name": "x", "price": -1}])
+
+
+def test_client_from_url(iris_server: Served, serve_target: Callable[[str], Served]) -> None:
+    import dosirak
+
+    client = dosirak.Client.from_url(iris_server.base_url)
+    with client:
+        assert client.operations == [
+            "classify",
+            "classify_ensemble",
+            "classify_validated",
+            "predict",
+        ]
+        assert client.classify(np.array([SETOSA])).tolist() == [0]
+        with pytest.raises(dosirak.client.ValidationError):
+            client.classify(np.zeros((1, 3)))
+        with pytest.raises(AttributeError, match="no operation 'nope'"):
+            client.nope  # noqa: B018
+    served = serve_target(JSON_TYPES)
+    with dosirak.Client.from_url(served.base_url) as typed:
+        receipt = typed.checkout([{"name": "rice", "price": 2}])
+        assert type(receipt).__name__ == "Receipt"
+        assert receipt.total == 2.0
+
+    async def main() -> list[str]:
+        streaming = serve_target(STREAMING)
+        client = await dosirak.AsyncClient.from_url(streaming.base_url)
+        async with client:
+            return [word async for word in client.stream("the lunchbox")]
+
+    assert len(asyncio.run(main())) > 1

@@ -48,7 +48,7 @@ def test_ndarray_schema_of_unknown_rank_is_recursive() -> None:
         ("float16", {"type": "number"}),
         (
             "int64",
-            {"type": "integer", "format": "int64", "minimum": -(2**63), "maximum": 2**63 - 1},
+            {"type": "integer", "format": "int64"},
         ),
         ("uint8", {"type": "integer", "minimum": 0, "maximum": 255}),
         ("bool", {"type": "boolean"}),

@@ -11,6 +11,7 @@ Example::
 
 from ._base import AsyncBaseClient, BaseClient
 from ._codec import RequestEncodingError, ResponseDecodingError
+from ._dynamic import AsyncClient, Client
 from ._errors import (
     ApiError,
     ClientError,
@@ -24,8 +25,10 @@ from ._operation import BodySpec, OperationSpec
 __all__ = [
     "ApiError",
     "AsyncBaseClient",
+    "AsyncClient",
     "BaseClient",
     "BodySpec",
+    "Client",
     "ClientError",
     "OperationSpec",
     "RequestEncodingError",

@@ -21,8 +21,17 @@ POSITIONAL_ORIENTS = ("values",)
 
 
 def _require_pandas(owner: str) -> None:
-    if importlib.util.find_spec("pandas") is None:
-        raise ImportError(f"{owner} needs pandas, an optional extra: {INSTALL_HINT}")
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        raise ImportError(f"{owner} needs pandas, an optional extra: {INSTALL_HINT}") from None
+
+
+def _has_pyarrow() -> bool:
+    try:
+        return importlib.util.find_spec("pyarrow") is not None
+    except (ImportError, ValueError):  # ValueError: a None placeholder in sys.modules
+        return False
 
 
 def dtype_name(dtype: Any, owner: str) -> str:
@@ -170,7 +179,7 @@ class PandasDataFrame(IODescriptor):
         self.enforce_shape = enforce_shape
         self.apply_column_names = apply_column_names
         # Arrow bodies where pyarrow is installed; the document records the choice.
-        self.arrow = importlib.util.find_spec("pyarrow") is not None
+        self.arrow = _has_pyarrow()
         self._sample: pd.DataFrame | None = None
 
     @classmethod
