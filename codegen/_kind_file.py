@@ -22,7 +22,7 @@ def file_schema(
     spec: Spec, media_type: str, _: dict[str, Any] | None, components: dict[str, Any]
 ) -> dict[str, Any]:
     # `format: binary` for OpenAPI 3.0 tools; `contentMediaType` is 3.1's own spelling.
-    return {"type": "string", "format": "binary"}
+    return {"type": "string", "format": "binary", "contentMediaType": media_type}
 
 
 def file_summary(spec: Spec) -> str:

@@ -88,18 +88,16 @@ def upload_form(table: UploadedFile, note: str) -> FormSummary:
     )
 
 
-class TableRequest(BaseModel):
-    # strict: JSON true is not a number of rows (pydantic would read it as 1).
-    rows: int = Field(ge=0, le=10_000, strict=True)
-
-
-@svc.api(input=Json(pydantic_model=TableRequest), output=File(mime_type="text/csv"))
-def table(request: TableRequest) -> io.BytesIO:
-    """A CSV of `rows` rows (n, n squared), returned as a file object and streamed."""
+@svc.api(
+    input=NumpyNdarray(dtype="int64", shape=(-1,), enforce_shape=True),
+    output=File(mime_type="text/csv"),
+)
+def table(values: np.ndarray) -> io.BytesIO:
+    """A CSV of each value and its square, returned as a file object and streamed."""
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
     writer.writerow(["n", "square"])
-    writer.writerows((n, n * n) for n in range(request.rows))
+    writer.writerows((n, n * n) for n in values.tolist())  # Python ints: exact squares
     return io.BytesIO(text.getvalue().encode())
 
 
