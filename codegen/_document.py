@@ -191,12 +191,14 @@ def _operation(
         "content": _content(api.input, in_spec, in_model, kind_schemas),
         "x-dosirak-io": in_spec,
     }
+    content = _content(api.output, out_spec, out_model, kind_schemas)
     responses: dict[str, Any] = {
-        "200": {
-            "description": "Successful response.",
-            "content": _content(api.output, out_spec, out_model, kind_schemas),
+        str(status): {
+            "description": "Successful response." if i == 0 else "Successful response, too.",
+            "content": content,
             "x-dosirak-io": out_spec,
         }
+        for i, status in enumerate(api.statuses)
     }
     for status, (name, _) in ERROR_RESPONSES.items():
         responses[status] = {"$ref": f"#/components/responses/{name}"}

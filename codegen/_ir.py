@@ -54,6 +54,8 @@ class Operation:
     summary: str | None
     request: Body
     response: Body
+    #: The success statuses the document declares, the first being the default.
+    statuses: tuple[int, ...] = (200,)
 
 
 @dataclass(frozen=True)

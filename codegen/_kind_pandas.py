@@ -229,8 +229,8 @@ def _column_list(spec: Spec) -> str:
     named = frame.named()
     if not named:
         return "any columns" + (f" of dtype {frame.default}" if frame.default else "")
-    shown = [f"{n} ({frame.dtypes.get(n, frame.default)})" for n in named[:8]]
-    shown = [s.replace(" (None)", "") for s in shown]
+    dtypes = [frame.dtypes.get(n, frame.default) for n in named[:8]]
+    shown = [f"{n} ({d})" if d else n for n, d in zip(named, dtypes, strict=False)]
     more = f" and {len(named) - 8} more" if len(named) > 8 else ""
     return "columns " + ", ".join(shown) + more
 

@@ -49,7 +49,7 @@ def _layout(node: ast.expr, code: str, indent: int, before: int, after: int) -> 
 
 def _items(node: ast.expr) -> list[tuple[ast.expr | None, ast.expr]]:
     if isinstance(node, ast.Dict):
-        return list(zip(node.keys, node.values, strict=True))  # type: ignore[arg-type]
+        return list(zip(node.keys, node.values, strict=True))
     if isinstance(node, (ast.List, ast.Tuple)):
         return [(None, element) for element in node.elts]
     return []

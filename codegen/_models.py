@@ -133,13 +133,25 @@ def _pascal(text: str) -> str:
     return "".join(w[0].upper() + w[1:] for w in words)
 
 
-def _field_name(prop: str) -> PythonIdentifier:
-    name = PythonIdentifier(prop)
+def _identifier(text: str) -> PythonIdentifier:
+    """``text``, already a valid name, as is (`PythonIdentifier` would strip a final ``_``)."""
+    assert text.isidentifier(), text
+    return str.__new__(PythonIdentifier, text)
+
+
+def _field_name(prop: str, used: set[str]) -> PythonIdentifier:
+    """The Python name of property ``prop``: not one of ``used``, pydantic's or a builtin's."""
+    name = str(PythonIdentifier(prop))
     if name.startswith("model_"):  # pydantic's namespace
-        return PythonIdentifier(f"field_{name.rstrip('_')}")
-    if name in _FIELD_RESERVED or hasattr(BaseModel, name):
-        return PythonIdentifier(f"{name}_")
-    return name
+        name = f"field_{name}"
+    elif name in _FIELD_RESERVED or hasattr(BaseModel, name):
+        name = f"{name}_"
+    candidate, number = name, 1
+    while candidate in used:
+        number += 1
+        candidate = f"{name}_{number}"
+    used.add(candidate)
+    return _identifier(candidate)
 
 
 class ModelBuilder:
@@ -154,8 +166,11 @@ class ModelBuilder:
         self.needs_datetime = False
         self.needs_uuid = False
         self.needs_field = False
-        # Class names each annotation under construction refers to (a stack, innermost last).
-        self._refs: list[set[str]] = []
+        # An alias's value runs when the module is imported, before aliases written after
+        # it exist: while building one (eager), a $ref to another alias is inlined.
+        self._eager = False
+        self._building: list[str] = []
+        self._built: set[str] = set()
         seen: dict[str, str] = {}
         for name, cls in self.class_names.items():
             if cls in seen:
@@ -166,60 +181,39 @@ class ModelBuilder:
             seen[cls] = name
 
     def build_all(self) -> None:
-        alias_refs: dict[str, set[str]] = {}
         for name in self.schemas:
-            refs = self.build(name)
-            if refs is not None:
-                alias_refs[self.class_names[name]] = refs
-        self._order_aliases(alias_refs)
+            if name not in self._built:  # not built on demand already
+                self.build(name)
 
-    def build(self, name: str) -> set[str] | None:
-        """Build one component; for an alias, return the class names its annotation uses."""
+    def build(self, name: str) -> None:
+        self._built.add(name)
         schema = self.schemas[name]
         where = pointer("components", "schemas", name)
         cls = self.class_names[name]
         if not isinstance(schema, dict):
             self._problem(where, "a schema must be an object")
-            return None
+            return
         if _is_object_model(schema):
-            self.models[cls] = self._model(cls, schema, where)
-            return None
-        with self._collect_refs() as refs:
+            with self._lazy():
+                self.models[cls] = self._model(cls, schema, where)
+            return
+        self._building.append(name)
+        eager, self._eager = self._eager, True
+        try:
             annotation = self.annotation(schema, where, cls)
+        finally:
+            self._eager = eager
+            self._building.pop()
         self.aliases[cls] = _ir.TypeAlias(cls, annotation, schema.get("description"))
-        return refs
-
-    def _order_aliases(self, alias_refs: dict[str, set[str]]) -> None:
-        """Aliases are evaluated when the module runs: quote those that use other aliases.
-
-        A cycle through aliases alone (``Tree = list[Tree]``) cannot be a plain alias.
-        """
-        for cls, refs in alias_refs.items():
-            if _reaches(cls, cls, alias_refs):
-                name = next(n for n, c in self.class_names.items() if c == cls)
-                self._problem(
-                    pointer("components", "schemas", name),
-                    "a recursive schema that is not an object (through arrays or unions "
-                    "only) is not supported yet; make the recursion go through an object",
-                )
-                continue
-            if refs & set(alias_refs):
-                alias = self.aliases[cls]
-                self.aliases[cls] = _ir.TypeAlias(
-                    alias.name, python_literal(alias.annotation), alias.description
-                )
 
     @contextlib.contextmanager
-    def _collect_refs(self, *, merge: bool = True) -> Iterator[set[str]]:
-        """Collect the class names the annotations built inside refer to."""
-        refs: set[str] = set()
-        self._refs.append(refs)
+    def _lazy(self) -> Iterator[None]:
+        """Inside a model: annotations are evaluated late, so they may name any class."""
+        eager, self._eager = self._eager, False
         try:
-            yield refs
+            yield
         finally:
-            self._refs.pop()
-            if merge and self._refs:
-                self._refs[-1].update(refs)
+            self._eager = eager
 
     def _problem(self, where: str, reason: str) -> None:
         self.problems.append(Problem(where, "The schema's model is not generated.", reason))
@@ -261,10 +255,7 @@ class ModelBuilder:
         used: set[str] = set()
         for prop, prop_schema in properties.items():
             prop_where = _child(where, "properties", prop)
-            name = _field_name(prop)
-            while name in used:
-                name = PythonIdentifier(f"{name}_")
-            used.add(name)
+            name = _field_name(prop, used)
             annotation = self.annotation(prop_schema, prop_where, ClassName(cls + _pascal(prop)))
             is_required = prop in required
             default: str | None = None
@@ -504,12 +495,24 @@ class ModelBuilder:
             self._problem(where, f"$ref {ref!r} does not name a schema under components/schemas")
             return "_t.Any"
         cls = self.class_names[name]
-        if self._refs:
-            self._refs[-1].add(cls)
         target = self.schemas[name]
-        if isinstance(target, dict) and target.get("nullable") is True and _is_object_model(target):
-            return f"{cls} | None"  # OpenAPI 3.0: a nullable component accepts null where used
-        return cls
+        if isinstance(target, dict) and _is_object_model(target):
+            if target.get("nullable") is True:
+                return f"{cls} | None"  # OpenAPI 3.0: a nullable component accepts null where used
+            return cls
+        if not self._eager:
+            return cls
+        if name in self._building:
+            self._problem(
+                pointer("components", "schemas", name),
+                "a recursive schema that is not an object (recursion through arrays or unions "
+                "only) is not supported yet; make the recursion go through an object",
+            )
+            return "_t.Any"
+        if name not in self._built:
+            self.build(name)
+        alias = self.aliases.get(cls)
+        return "_t.Any" if alias is None else alias.annotation
 
     def _literal(self, values: Any, where: str) -> str:
         if (
@@ -553,14 +556,15 @@ class ModelBuilder:
             while name in self.models or name in self.aliases or name in self.class_names.values():
                 name = ClassName(f"{name}Inline")
             self.models[name] = _ir.Model(name, None, (), "ignore")  # reserve the name
-            with self._collect_refs(merge=False):  # a model breaks any chain of aliases
+            with self._lazy():
                 self.models[name] = self._model(name, schema, where)
             return name
         additional = schema.get("additionalProperties", True)
         if additional is True or additional == {}:
             return "dict[str, _t.Any]"
-        if additional is False:
-            return "dict[str, _t.Never]"
+        if additional is False:  # no property may appear: only {} fits
+            self.needs_field = True
+            return "_t.Annotated[dict[str, _t.Any], _pydantic.Field(max_length=0)]"
         value = self.annotation(
             additional, _child(where, "additionalProperties"), ClassName(f"{inline_name}Value")
         )
@@ -580,19 +584,6 @@ def _is_object_model(schema: dict[str, Any]) -> bool:
         and bool(schema.get("properties"))
         and not any(k in schema for k in _COMBINATORS)
     )
-
-
-def _reaches(start: str, target: str, graph: dict[str, set[str]]) -> bool:
-    stack = list(graph.get(start, ()))
-    seen: set[str] = set()
-    while stack:
-        node = stack.pop()
-        if node == target:
-            return True
-        if node not in seen:
-            seen.add(node)
-            stack.extend(graph.get(node, ()))
-    return False
 
 
 def _format_default(fmt: str, value: str) -> str | None:

@@ -129,10 +129,7 @@ def _inline_json_schemas(
             where = pointer("paths", path, method)
             bodies = {
                 "request_body": (f"{where}/requestBody", operation.get("requestBody")),
-                "response_body": (
-                    f"{where}/responses/200",
-                    operation.get("responses", {}).get("200"),
-                ),
+                "response_body": _first_success(where, operation),
             }
             for role, (body_where, body) in bodies.items():
                 if not isinstance(body, dict):
@@ -173,6 +170,15 @@ def _model_refs(spec: dict[str, Any]) -> list[dict[str, str]]:
     return found
 
 
+def _first_success(where: str, operation: dict[str, Any]) -> tuple[str, Any]:
+    """The location and object of an operation's first 2xx response."""
+    responses = operation.get("responses", {})
+    statuses = sorted(s for s in responses if str(s).isdigit() and str(s).startswith("2"))
+    if not statuses:
+        return f"{where}/responses/200", None
+    return f"{where}/responses/{statuses[0]}", responses[statuses[0]]
+
+
 def _skip(where: str, reason: str) -> Problem:
     return Problem(where, "The operation is not generated.", reason)
 
@@ -199,11 +205,12 @@ def _operation(
         return None
     request_body = _body(request, f"{where}/requestBody", problems, inline)
     responses = operation.get("responses", {})
-    success = responses.get("200")
-    if success is None:
-        problems.append(_skip(f"{where}/responses", "it declares no 200 response"))
+    statuses = tuple(sorted(int(s) for s in responses if str(s).isdigit() and 200 <= int(s) < 300))
+    if not statuses:
+        problems.append(_skip(f"{where}/responses", "it declares no 2xx response"))
         return None
-    response_body = _body(success, f"{where}/responses/200", problems, inline)
+    first = str(statuses[0])
+    response_body = _body(responses[first], f"{where}/responses/{first}", problems, inline)
     if request_body is None or response_body is None:
         return None
     return _ir.Operation(
@@ -214,6 +221,7 @@ def _operation(
         summary=operation.get("summary"),
         request=request_body,
         response=response_body,
+        statuses=statuses,
     )
 
 

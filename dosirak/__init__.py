@@ -26,10 +26,10 @@ if (
 from dosirak.runtime.context import Context, Cookie
 
 from . import exceptions, io
-from .client import AsyncClient, Client
 from ._runner import Runnable, RunnableMethodConfig, Runner, RunnerMethod
 from ._service import InferenceAPI, Service, ServiceDefinitionError
 from ._version import __version__
+from .client import AsyncClient, Client
 
 __all__ = [
     "AsyncClient",

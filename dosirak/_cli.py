@@ -56,7 +56,7 @@ def gen(
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Directory to write into.")],
 ) -> None:
-    """Generate openapi.json and the server package from a service or a document."""
+    """Generate openapi.json, the server package and the client from a service or a document."""
     from dosirak.codegen import GenerationError, generate_files, write_files
 
     document, source = _document_for(target)

@@ -51,6 +51,8 @@ class InferenceAPI:
     context_param: str | None
     #: The function is a generator: its output streams (Text as server-sent events).
     is_stream: bool = False
+    #: The success statuses it answers, the first by default (others set via Context).
+    statuses: tuple[int, ...] = (200,)
 
 
 class Service:
@@ -92,15 +94,18 @@ class Service:
         name: str | None = None,
         route: str | None = None,
         doc: str | None = None,
+        statuses: Sequence[int] = (200,),
     ) -> Callable[[F], F]:
         """Declare the decorated function as an API taking `input` and returning `output`.
 
         The API answers ``POST /<name>`` (the function's name unless ``name=`` is given);
-        ``route=`` sets another path, nested ones included.
+        ``route=`` sets another path, nested ones included. ``statuses`` are the success
+        statuses it may answer: the first by default, the others when the function sets
+        ``ctx.response.status_code``; the document declares each.
         """
 
         def decorate(func: F) -> F:
-            self._add(func, input, output, name, route, doc)
+            self._add(func, input, output, name, route, doc, tuple(statuses))
             return func
 
         return decorate
@@ -113,6 +118,7 @@ class Service:
         name: str | None,
         route: str | None,
         doc: str | None,
+        statuses: tuple[int, ...] = (200,),
     ) -> None:
         api_name = name if name is not None else getattr(func, "__name__", "")
         where = f"service {self.name!r}, API {api_name!r}"
@@ -146,6 +152,14 @@ class Service:
                 raise ServiceDefinitionError(
                     f"{where}: route {path!r} is already taken by API {other.name!r}"
                 )
+        if (
+            not statuses
+            or any(not isinstance(s, int) or not 200 <= s < 300 for s in statuses)
+            or len(set(statuses)) != len(statuses)
+        ):
+            raise ServiceDefinitionError(
+                f"{where}: statuses={statuses!r} must be distinct 2xx status codes"
+            )
         context_param = _check_signature(func, input, where)
         is_stream = inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func)
         if is_stream and output.kind != "text":
@@ -163,6 +177,7 @@ class Service:
             is_async=inspect.iscoroutinefunction(func),
             context_param=context_param,
             is_stream=is_stream,
+            statuses=statuses,
         )
 
     @property

@@ -63,6 +63,11 @@ class Context:
             self._response = ResponseContext()
         return self._response
 
+    @property
+    def response_status(self) -> int | None:
+        """The status the function set, if it set one."""
+        return None if self._response is None else self._response.status_code
+
     def apply(self, response: Response) -> Response:
         """Copy what the function set onto the outgoing response."""
         if self._response is None:

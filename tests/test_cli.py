@@ -18,6 +18,7 @@ from .conftest import IRIS_TARGET, SAMPLES, start_server, stop_server
 
 IRIS_FILE = SAMPLES / "iris" / "service.py"
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+# What `gen` writes at least (it also writes the client package).
 GENERATED = [
     "openapi.json",
     "server/__init__.py",
@@ -56,12 +57,10 @@ def test_help_lists_the_commands(tmp_path: Path) -> None:
     result = dosirak("--help", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     out = plain(result.stdout)
-    for command, words in [
-        ("gen", "Generate openapi.json and the server package"),
-        ("spec", "Print the service's OpenAPI document"),
-        ("serve", "Serve the service with Swagger UI at /docs"),
-    ]:
-        assert re.search(rf"^\W*{command}\s+{re.escape(words)}", out, re.M), out
+    assert "Usage:" in out
+    # Each command on its own line, with the first word of its docstring beside it.
+    for command, word in [("gen", "Generate"), ("spec", "Print"), ("serve", "Serve")]:
+        assert re.search(rf"^\W*{command}\s+{word}\b", out, re.M), out
 
 
 @pytest.mark.parametrize(
@@ -159,14 +158,15 @@ def read_tree(root: Path) -> dict[str, bytes]:
 def test_gen_writes_the_files_and_is_deterministic(tmp_path: Path) -> None:
     first = dosirak("gen", IRIS_TARGET, "-o", "out", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
-    assert f"generated {len(GENERATED)} files in out ({len(GENERATED)} changed)" in first.stdout
     files = read_tree(tmp_path / "out")
-    assert sorted(files) == sorted(GENERATED)
+    assert set(GENERATED) <= set(files)
+    assert f"generated {len(files)} files in out ({len(files)} changed)" in first.stdout
+    assert first.stdout.count("  wrote ") == len(files)
     assert json.loads(files["openapi.json"])["openapi"] == "3.1.0"
 
     again = dosirak("gen", IRIS_TARGET, "-o", "out", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
-    assert f"generated {len(GENERATED)} files in out (0 changed)" in again.stdout
+    assert f"generated {len(files)} files in out (0 changed)" in again.stdout
     assert "wrote" not in again.stdout
     assert read_tree(tmp_path / "out") == files
 
@@ -183,9 +183,7 @@ def test_gen_from_the_document_matches_gen_from_the_service(tmp_path: Path) -> N
     assert from_service.returncode == 0, from_service.stderr
     assert from_document.returncode == 0, from_document.stderr
     a, b = read_tree(tmp_path / "a"), read_tree(tmp_path / "b")
-    assert a["openapi.json"] == b["openapi.json"]
-    assert a["server/routes.py"] == b["server/routes.py"]
-    assert a["server/validators.py"] == b["server/validators.py"]
+    assert a == b
 
 
 # --- serve --generated --------------------------------------------------------------------

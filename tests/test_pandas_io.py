@@ -197,11 +197,6 @@ def test_our_json_is_what_pandas_writes_and_reads(orient: str) -> None:
     assert np.isnan(back.iloc[1, 0]) and back.iloc[2, 0] == -2.0
 
 
-def _raw(text: str) -> Any:
-    """A body given as JSON text (big integers stay exact for the schema validator)."""
-    return text
-
-
 #: Bodies per orient; each must be accepted by both the schema and the server, or by neither.
 CORPUS: dict[str, list[str]] = {
     "records": [

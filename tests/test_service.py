@@ -193,7 +193,7 @@ def test_sync_apis_run_in_threads_and_async_on_the_loop() -> None:
 def test_context_sets_status_headers_and_cookies() -> None:
     svc = _svc()
 
-    @svc.api(input=Json(), output=Json())
+    @svc.api(input=Json(), output=Json(), statuses=(200, 201))
     def created(body: Any, ctx: dosirak.Context) -> Any:
         ctx.response.status_code = 201
         ctx.response.headers["x-request-id"] = ctx.request.headers.get("x-id", "")

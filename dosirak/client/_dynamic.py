@@ -40,7 +40,7 @@ def _load(document: dict[str, Any]) -> tuple[types.ModuleType, dict[str, Operati
         for body in (op.request, op.response):
             params = eval(body.params_code, namespace)  # literals and _models.X only
             bodies.append(BodySpec(body.kind, body.media_types, params))
-        operations[op.name] = OperationSpec(op.method, op.path, bodies[0], bodies[1])
+        operations[op.name] = OperationSpec(op.method, op.path, bodies[0], bodies[1], op.statuses)
     return models, operations
 
 

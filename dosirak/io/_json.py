@@ -49,8 +49,9 @@ class Json(IODescriptor):
         model = self.pydantic_model
         if self._adapter is None or (isinstance(model, type) and isinstance(value, model)):
             return value
-        # The generated types and the service's own describe one schema: go through JSON.
-        return self._adapter.validate_python(to_jsonable_python(value, by_alias=True))
+        # The generated types and the service's own describe one schema: go through JSON,
+        # leaving out what the client did not send so the service's own defaults apply.
+        return self._adapter.validate_python(_wire_data(value))
 
     def io_spec(self) -> dict[str, Any]:
         return {
@@ -61,3 +62,14 @@ class Json(IODescriptor):
 
 def _is_model(value: Any) -> bool:
     return isinstance(value, type) and issubclass(value, BaseModel)
+
+
+def _wire_data(value: Any) -> Any:
+    """JSON-able data of a decoded value by wire names, without fields never set."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    if isinstance(value, (list, tuple)):
+        return [_wire_data(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _wire_data(item) for key, item in value.items()}
+    return to_jsonable_python(value, by_alias=True)

@@ -5,13 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
 
+from ..context import Context
 from ..errors import BadRequest, NotAcceptable, PayloadTooLarge, UnsupportedMediaType
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
     "Limits",
     "ResponseValidationError",
+    "declared_status",
     "negotiate",
     "read_body",
     "require_media_type",
@@ -35,6 +38,19 @@ class Limits:
 
 class ResponseValidationError(Exception):
     """An API returned something its declared output cannot carry (a server bug: 500)."""
+
+
+def declared_status(response: Response, context: Context, statuses: tuple[int, ...]) -> Response:
+    """Give the response its default status, or check the one the function set is declared."""
+    chosen = context.response_status
+    if chosen is None:
+        response.status_code = statuses[0]
+    elif chosen not in statuses:
+        raise ResponseValidationError(
+            f"the API set status {chosen} through its Context, which the document does not "
+            f"declare; declare it: @svc.api(..., statuses={(*statuses, chosen)!r})"
+        )
+    return response
 
 
 def require_media_type(request: Request, accepted: tuple[str, ...]) -> str:

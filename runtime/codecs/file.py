@@ -70,7 +70,7 @@ class UploadedFile(SpooledTemporaryFile[bytes]):
         self._spool_bytes = max_size
 
     @property
-    def name(self) -> str | None:  # type: ignore[override]
+    def name(self) -> str | None:
         """The client's file name (a spooled file has no path of its own)."""
         return self.filename
 
@@ -135,8 +135,12 @@ async def read(request: Request, content_type: str, limits: Limits) -> UploadedF
         content_type=content_type,
     )
     close_after_response(request, upload)
-    async for chunk in bounded_stream(request, limits.max_body_bytes):
-        await append(upload, chunk)
+    try:
+        async for chunk in bounded_stream(request, limits.max_body_bytes):
+            await append(upload, chunk)
+    except BaseException:
+        upload.close()  # now rather than after the response: nothing will read it
+        raise
     upload.seek(0)
     return upload
 

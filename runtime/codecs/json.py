@@ -55,9 +55,11 @@ def decode(body: bytes, content_type: str, *, model: Any) -> Any:
     if not body:
         raise BadRequest("the body is empty; send a JSON document")
     try:
+        # Strict, by the wire names only: the document's types and names, no coercion of
+        # "7" into 7 and no Python attribute names where it says "sepalLength".
         if isinstance(model, type) and issubclass(model, BaseModel):
-            return model.model_validate_json(body)
-        return _adapter(model).validate_json(body)
+            return model.model_validate_json(body, strict=True, by_alias=True, by_name=False)
+        return _adapter(model).validate_json(body, strict=True, by_alias=True, by_name=False)
     except ValidationError as exc:
         errors = exc.errors(include_url=False, include_context=False, include_input=False)
         if any(e["type"] == "json_invalid" for e in errors):

@@ -49,7 +49,7 @@ from ..errors import (
 from ._framing import Limits, ResponseValidationError
 from .file import UploadedFile, append, bounded_stream
 
-__all__ = ["FORM_DATA", "PartSpec", "decode", "encode", "read", "to_bytes"]
+__all__ = ["FORM_DATA", "PartSpec", "decode", "encode", "encode_request", "read", "to_bytes"]
 
 FORM_DATA = "multipart/form-data"
 #: A part's IO kind, the media types it takes (the first by default), its codec arguments.
@@ -267,15 +267,23 @@ async def read(
 ) -> dict[str, Any]:
     """Parse the body as it streams in; the parts by name, each decoded by its kind."""
 
+    uploads: list[UploadedFile] = []
+
     def on_upload(upload: UploadedFile) -> None:
         close_after_response(request, upload)
+        uploads.append(upload)
 
     reader = _FormReader(content_type, parts, limits, on_upload)
-    async for chunk in bounded_stream(request, limits.max_body_bytes):
-        reader.feed(chunk)
-        await reader.flush()
-    reader.finish()
-    return _decode_parts(reader, parts)
+    try:
+        async for chunk in bounded_stream(request, limits.max_body_bytes):
+            reader.feed(chunk)
+            await reader.flush()
+        reader.finish()
+        return _decode_parts(reader, parts)
+    except BaseException:
+        for upload in uploads:
+            upload.close()  # now rather than after the response: nothing will read them
+        raise
 
 
 def decode(
@@ -362,11 +370,18 @@ def to_bytes(result: object, media_type: str, *, parts: Mapping[str, PartSpec]) 
     return _assemble(_serialise(result, parts), boundary.decode("latin-1"))
 
 
+def encode_request(
+    value: object, media_type: str, *, parts: Mapping[str, PartSpec]
+) -> tuple[bytes, str]:
+    """A body of the parts in ``value`` and its Content-Type, with the boundary chosen."""
+    serialised = _serialise(value, parts)
+    boundary = _boundary(serialised)
+    return _assemble(serialised, boundary), f"{FORM_DATA}; boundary={boundary}"
+
+
 def encode(
     result: object, context: Context, media_type: str, *, parts: Mapping[str, PartSpec]
 ) -> Response:
     """A ``multipart/form-data`` response: one part per entry of the dict the API returned."""
-    serialised = _serialise(result, parts)
-    boundary = _boundary(serialised)
-    content = _assemble(serialised, boundary)
-    return context.apply(Response(content, media_type=f"{FORM_DATA}; boundary={boundary}"))
+    content, content_type = encode_request(result, media_type, parts=parts)
+    return context.apply(Response(content, media_type=content_type))

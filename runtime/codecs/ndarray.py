@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 from typing import Any
 
 import numpy as np
@@ -24,7 +23,6 @@ JSON = "application/json"
 NPY = "application/x-npy"
 
 _NUMERIC_KINDS = frozenset("biuf")
-_LONG_NUMBER = re.compile(rb"[0-9]{19}")
 #: Which kinds of parsed JSON values each declared dtype kind takes. JSON says only
 #: "boolean" or "number" (and "integer": a number with no fraction, 5.0 included).
 _JSON_KIND_FITS = {"b": "b", "i": "iuf", "u": "iuf", "f": "iuf"}
@@ -86,6 +84,8 @@ def decode(
                 f"expected numbers for dtype {dtype}, received booleans", kind="dtype_error"
             )
         exact = False
+        if dtype is not None and np.dtype(dtype).kind in "iu" and _inexact(array):
+            array = _exact_integers(body, array, np.dtype(dtype))
     if dtype is not None:
         array = _to_dtype(array, np.dtype(dtype), enforce_dtype, exact=exact)
     if shape is not None and array.size == 0 and not _shape_matches(array.shape, shape):
@@ -112,9 +112,6 @@ def decode(
 
 def _from_json(body: bytes, *, rank_zero: bool) -> npt.NDArray[Any]:
     value = loads(body)
-    if _LONG_NUMBER.search(body):
-        # orjson reads integers beyond 64 bits as floats, rounded; these must be exact.
-        value = json.loads(body)
     if not rank_zero and not isinstance(value, list):
         raise UnprocessableContent(
             f"expected a JSON array, received {type(value).__name__}", kind="type_error"
@@ -131,6 +128,37 @@ def _from_json(body: bytes, *, rank_zero: bool) -> npt.NDArray[Any]:
             "the array holds values that are not numbers or booleans", kind="type_error"
         )
     return array
+
+
+def _inexact(array: npt.NDArray[Any]) -> bool:
+    """Whether float64 may have rounded integers: past 2**53 it keeps 53 bits of them."""
+    return array.dtype.kind == "f" and array.size > 0 and bool(np.abs(array).max() >= 2**53)
+
+
+def _exact_integers(
+    body: bytes, array: npt.NDArray[Any], target: np.dtype[Any]
+) -> npt.NDArray[Any]:
+    """The JSON numbers as ``target`` integers, read exactly; ``array`` if some are fractions.
+
+    numpy holds integers mixed with floats as float64 (9223372036854775807 becomes 2**63).
+    """
+    values = np.array(json.loads(body), dtype=object).reshape(-1)
+    if not all(isinstance(v, int) or (isinstance(v, float) and v.is_integer()) for v in values):
+        return array  # the usual checks name the fractions
+    integers = [int(v) for v in values]
+    info = np.iinfo(target)
+    low, high = min(integers), max(integers)
+    if low < info.min or high > info.max:
+        raise UnprocessableContent(
+            f"values from {_short(low)} to {_short(high)} do not fit dtype {target.name} "
+            f"({info.min} to {info.max})",
+            kind="dtype_error",
+        )
+    return np.array(integers, dtype=target).reshape(array.shape)
+
+
+def _short(value: int) -> str:
+    return str(value) if abs(value) < 10**24 else f"{value:.6g}"
 
 
 def _from_npy(body: bytes) -> npt.NDArray[Any]:

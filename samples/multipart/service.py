@@ -31,14 +31,15 @@ class FooModel(BaseModel):
     field3: str
 
 
-# The seed writes `np.dtype(int, 4)`: numpy reads the 4 as `align` (meaningless for int)
-# and, from 2.4, warns that align should be a bool. The seed's spelling is kept as it is.
+# The seed writes `np.dtype(int, 4)`: numpy reads the 4 as `align` (meaningless for int),
+# from 2.4 warns that align should be a bool, and its stubs type it so. The seed's
+# spelling is kept as it is; the dtype is int64 either way.
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=r"dtype\(\): align should be passed")
 
     @svc.api(
         input=Multipart(
-            arr=NumpyNdarray(schema=np.dtype(int, 4), validate=True),
+            arr=NumpyNdarray(schema=np.dtype(int, 4), validate=True),  # type: ignore[call-overload]
             json=Json(pydantic_model=FooModel),
         ),
         output=NumpyNdarray(schema=np.dtype(int), validate=True),

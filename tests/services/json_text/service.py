@@ -116,7 +116,7 @@ async def reverse(text: str) -> str:
     return text[::-1]
 
 
-@svc.api(input=Text(), output=Json(pydantic_model=Echo))
+@svc.api(input=Text(), output=Json(pydantic_model=Echo), statuses=(200, 201))
 def echo_context(text: str, ctx: dosirak.Context) -> Echo:
     """Read a header and a query parameter; answer 201 with a header and a cookie."""
     ctx.response.status_code = 201
@@ -126,6 +126,29 @@ def echo_context(text: str, ctx: dosirak.Context) -> Echo:
         text=text,
         user_agent=ctx.request.headers.get("x-client"),
         lang=ctx.request.query_params.get("lang"),
+    )
+
+
+class LegacySummary(BaseModel):
+    """Another class than the declared output, with the same fields and one more."""
+
+    order_id: int
+    total: float
+    item_count: int
+    priority: str
+    placed_at: dt.datetime
+    internal_ref: str = "not on the wire"
+
+
+@svc.api(input=Json(pydantic_model=Order), output=Json(pydantic_model=OrderSummary))
+async def summarize_legacy(order: Order) -> LegacySummary:
+    """Return an instance of another pydantic class that fits the declared output."""
+    return LegacySummary(
+        order_id=order.order_id,
+        total=sum(item.price * item.quantity for item in order.items),
+        item_count=len(order.items),
+        priority=order.priority,
+        placed_at=order.placed_at,
     )
 
 

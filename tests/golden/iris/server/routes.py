@@ -26,12 +26,16 @@ OPERATION_NAMES: dict[str, str] = {
 }
 _CLASSIFY_CONSUMES = ("application/json", "application/x-npy")
 _CLASSIFY_PRODUCES = ("application/json", "application/x-npy")
+_CLASSIFY_STATUSES = (200,)
 _PREDICT_CONSUMES = ("application/json", "application/x-npy")
 _PREDICT_PRODUCES = ("application/json", "application/x-npy")
+_PREDICT_STATUSES = (200,)
 _CLASSIFY_VALIDATED_CONSUMES = ("application/json", "application/x-npy")
 _CLASSIFY_VALIDATED_PRODUCES = ("application/json", "application/x-npy")
+_CLASSIFY_VALIDATED_STATUSES = (200,)
 _CLASSIFY_ENSEMBLE_CONSUMES = ("application/json", "application/x-npy")
 _CLASSIFY_ENSEMBLE_PRODUCES = ("application/json", "application/x-npy")
+_CLASSIFY_ENSEMBLE_STATUSES = (200,)
 
 
 class Operations(_t.Protocol):
@@ -71,7 +75,8 @@ def build_routes(operations: Operations, *, limits: _codecs.Limits) -> list[_Rou
         context = _Context(request)
         value = await _validators.classify_request(request, content_type, limits)
         result = await operations.classify(value, context)
-        return _validators.classify_response(result, context, media_type)
+        response = _validators.classify_response(result, context, media_type)
+        return _codecs.declared_status(response, context, _CLASSIFY_STATUSES)
 
     async def predict(request: _Request) -> _Response:
         content_type = _codecs.require_media_type(request, _PREDICT_CONSUMES)
@@ -79,7 +84,8 @@ def build_routes(operations: Operations, *, limits: _codecs.Limits) -> list[_Rou
         context = _Context(request)
         value = await _validators.predict_request(request, content_type, limits)
         result = await operations.predict(value, context)
-        return _validators.predict_response(result, context, media_type)
+        response = _validators.predict_response(result, context, media_type)
+        return _codecs.declared_status(response, context, _PREDICT_STATUSES)
 
     async def classify_validated(request: _Request) -> _Response:
         content_type = _codecs.require_media_type(request, _CLASSIFY_VALIDATED_CONSUMES)
@@ -87,7 +93,8 @@ def build_routes(operations: Operations, *, limits: _codecs.Limits) -> list[_Rou
         context = _Context(request)
         value = await _validators.classify_validated_request(request, content_type, limits)
         result = await operations.classify_validated(value, context)
-        return _validators.classify_validated_response(result, context, media_type)
+        response = _validators.classify_validated_response(result, context, media_type)
+        return _codecs.declared_status(response, context, _CLASSIFY_VALIDATED_STATUSES)
 
     async def classify_ensemble(request: _Request) -> _Response:
         content_type = _codecs.require_media_type(request, _CLASSIFY_ENSEMBLE_CONSUMES)
@@ -95,7 +102,8 @@ def build_routes(operations: Operations, *, limits: _codecs.Limits) -> list[_Rou
         context = _Context(request)
         value = await _validators.classify_ensemble_request(request, content_type, limits)
         result = await operations.classify_ensemble(value, context)
-        return _validators.classify_ensemble_response(result, context, media_type)
+        response = _validators.classify_ensemble_response(result, context, media_type)
+        return _codecs.declared_status(response, context, _CLASSIFY_ENSEMBLE_STATUSES)
 
     return [
         _Route("/classify", _guard(classify), methods=["POST"]),

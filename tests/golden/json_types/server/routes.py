@@ -26,12 +26,16 @@ OPERATION_NAMES: dict[str, str] = {
 }
 _CHECKOUT_CONSUMES = ("application/json",)
 _CHECKOUT_PRODUCES = ("application/json",)
+_CHECKOUT_STATUSES = (200,)
 _CLASSIFY_CONSUMES = ("application/json",)
 _CLASSIFY_PRODUCES = ("application/json",)
+_CLASSIFY_STATUSES = (200,)
 _ITEMS_OF_CONSUMES = ("application/json",)
 _ITEMS_OF_PRODUCES = ("application/json",)
+_ITEMS_OF_STATUSES = (200,)
 _BROKEN_OUTPUT_CONSUMES = ("application/json",)
 _BROKEN_OUTPUT_PRODUCES = ("application/json",)
+_BROKEN_OUTPUT_STATUSES = (200,)
 
 
 class Operations(_t.Protocol):
@@ -65,7 +69,8 @@ def build_routes(operations: Operations, *, limits: _codecs.Limits) -> list[_Rou
         context = _Context(request)
         value = await _validators.checkout_request(request, content_type, limits)
         result = await operations.checkout(value, context)
-        return _validators.checkout_response(result, context, media_type)
+        response = _validators.checkout_response(result, context, media_type)
+        return _codecs.declared_status(response, context, _CHECKOUT_STATUSES)
 
     async def classify(request: _Request) -> _Response:
         content_type = _codecs.require_media_type(request, _CLASSIFY_CONSUMES)
@@ -73,7 +78,8 @@ def build_routes(operations: Operations, *, limits: _codecs.Limits) -> list[_Rou
         context = _Context(request)
         value = await _validators.classify_request(request, content_type, limits)
         result = await operations.classify(value, context)
-        return _validators.classify_response(result, context, media_type)
+        response = _validators.classify_response(result, context, media_type)
+        return _codecs.declared_status(response, context, _CLASSIFY_STATUSES)
 
     async def items_of(request: _Request) -> _Response:
         content_type = _codecs.require_media_type(request, _ITEMS_OF_CONSUMES)
@@ -81,7 +87,8 @@ def build_routes(operations: Operations, *, limits: _codecs.Limits) -> list[_Rou
         context = _Context(request)
         value = await _validators.items_of_request(request, content_type, limits)
         result = await operations.items_of(value, context)
-        return _validators.items_of_response(result, context, media_type)
+        response = _validators.items_of_response(result, context, media_type)
+        return _codecs.declared_status(response, context, _ITEMS_OF_STATUSES)
 
     async def broken_output(request: _Request) -> _Response:
         content_type = _codecs.require_media_type(request, _BROKEN_OUTPUT_CONSUMES)
@@ -89,7 +96,8 @@ def build_routes(operations: Operations, *, limits: _codecs.Limits) -> list[_Rou
         context = _Context(request)
         value = await _validators.broken_output_request(request, content_type, limits)
         result = await operations.broken_output(value, context)
-        return _validators.broken_output_response(result, context, media_type)
+        response = _validators.broken_output_response(result, context, media_type)
+        return _codecs.declared_status(response, context, _BROKEN_OUTPUT_STATUSES)
 
     return [
         _Route("/checkout", _guard(checkout), methods=["POST"]),

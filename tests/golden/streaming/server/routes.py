@@ -24,10 +24,13 @@ OPERATION_NAMES: dict[str, str] = {
 }
 _COMPLETE_CONSUMES = ("text/plain",)
 _COMPLETE_PRODUCES = ("text/plain",)
+_COMPLETE_STATUSES = (200,)
 _STREAM_CONSUMES = ("text/plain",)
 _STREAM_PRODUCES = ("text/event-stream",)
+_STREAM_STATUSES = (200,)
 _STREAM_ASYNC_CONSUMES = ("text/plain",)
 _STREAM_ASYNC_PRODUCES = ("text/event-stream",)
+_STREAM_ASYNC_STATUSES = (200,)
 
 
 class Operations(_t.Protocol):
@@ -59,7 +62,8 @@ def build_routes(operations: Operations, *, limits: _codecs.Limits) -> list[_Rou
         context = _Context(request)
         value = await _validators.complete_request(request, content_type, limits)
         result = await operations.complete(value, context)
-        return _validators.complete_response(result, context, media_type)
+        response = _validators.complete_response(result, context, media_type)
+        return _codecs.declared_status(response, context, _COMPLETE_STATUSES)
 
     async def stream(request: _Request) -> _Response:
         content_type = _codecs.require_media_type(request, _STREAM_CONSUMES)
@@ -67,7 +71,8 @@ def build_routes(operations: Operations, *, limits: _codecs.Limits) -> list[_Rou
         context = _Context(request)
         value = await _validators.stream_request(request, content_type, limits)
         result = await operations.stream(value, context)
-        return _validators.stream_response(result, context, media_type)
+        response = _validators.stream_response(result, context, media_type)
+        return _codecs.declared_status(response, context, _STREAM_STATUSES)
 
     async def stream_async(request: _Request) -> _Response:
         content_type = _codecs.require_media_type(request, _STREAM_ASYNC_CONSUMES)
@@ -75,7 +80,8 @@ def build_routes(operations: Operations, *, limits: _codecs.Limits) -> list[_Rou
         context = _Context(request)
         value = await _validators.stream_async_request(request, content_type, limits)
         result = await operations.stream_async(value, context)
-        return _validators.stream_async_response(result, context, media_type)
+        response = _validators.stream_async_response(result, context, media_type)
+        return _codecs.declared_status(response, context, _STREAM_ASYNC_STATUSES)
 
     return [
         _Route("/complete", _guard(complete), methods=["POST"]),

@@ -26,6 +26,7 @@ _CLASSIFY = _OperationSpec(
         media_types=("application/json", "application/x-npy"),
         params={"dtype": None, "shape": None, "enforce_dtype": False, "enforce_shape": False},
     ),
+    success=(200,),
 )
 
 _PREDICT = _OperationSpec(
@@ -41,6 +42,7 @@ _PREDICT = _OperationSpec(
         media_types=("application/json", "application/x-npy"),
         params={"dtype": None, "shape": None, "enforce_dtype": False, "enforce_shape": False},
     ),
+    success=(200,),
 )
 
 _CLASSIFY_VALIDATED = _OperationSpec(
@@ -61,6 +63,7 @@ _CLASSIFY_VALIDATED = _OperationSpec(
         media_types=("application/json", "application/x-npy"),
         params={"dtype": "int64", "shape": None, "enforce_dtype": False, "enforce_shape": False},
     ),
+    success=(200,),
 )
 
 _CLASSIFY_ENSEMBLE = _OperationSpec(
@@ -81,6 +84,7 @@ _CLASSIFY_ENSEMBLE = _OperationSpec(
         media_types=("application/json", "application/x-npy"),
         params={"dtype": "int64", "shape": None, "enforce_dtype": False, "enforce_shape": False},
     ),
+    success=(200,),
 )
 
 

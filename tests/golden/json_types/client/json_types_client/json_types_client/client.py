@@ -27,6 +27,7 @@ _CHECKOUT = _OperationSpec(
         media_types=("application/json",),
         params={"model": _models.Receipt},
     ),
+    success=(200,),
 )
 
 _CLASSIFY = _OperationSpec(
@@ -42,6 +43,7 @@ _CLASSIFY = _OperationSpec(
         media_types=("application/json",),
         params={"model": _models.ClassifyResponseBody},
     ),
+    success=(200,),
 )
 
 _ITEMS_OF = _OperationSpec(
@@ -57,6 +59,7 @@ _ITEMS_OF = _OperationSpec(
         media_types=("application/json",),
         params={"model": _models.ItemsOfResponseBody},
     ),
+    success=(200,),
 )
 
 _BROKEN_OUTPUT = _OperationSpec(
@@ -72,6 +75,7 @@ _BROKEN_OUTPUT = _OperationSpec(
         media_types=("application/json",),
         params={"model": _models.BrokenOutputResponseBody},
     ),
+    success=(200,),
 )
 
 

@@ -24,6 +24,7 @@ _COMPLETE = _OperationSpec(
         kind="text",
         media_types=("text/plain",),
     ),
+    success=(200,),
 )
 
 _STREAM = _OperationSpec(
@@ -38,6 +39,7 @@ _STREAM = _OperationSpec(
         media_types=("text/event-stream",),
         params={"stream": True},
     ),
+    success=(200,),
 )
 
 _STREAM_ASYNC = _OperationSpec(
@@ -52,6 +54,7 @@ _STREAM_ASYNC = _OperationSpec(
         media_types=("text/event-stream",),
         params={"stream": True},
     ),
+    success=(200,),
 )
 
 
