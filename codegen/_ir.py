@@ -144,5 +144,14 @@ class Service:
         return any("_t." in body.python_type or body.cast for body in self.bodies)
 
     @property
+    def requests_use_models(self) -> bool:
+        """Whether routes.py (which names request types only) needs the models module."""
+        return any("_models." in op.request.python_type for op in self.operations)
+
+    @property
+    def requests_use_ndarray(self) -> bool:
+        return any("_npt." in op.request.python_type for op in self.operations)
+
+    @property
     def uses_models(self) -> bool:
         return any("_models." in body.python_type for body in self.bodies)

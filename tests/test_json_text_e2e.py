@@ -180,6 +180,15 @@ def test_result_of_another_pydantic_class_that_fits(client: httpx.Client) -> Non
     }
 
 
+def test_result_leaving_out_fields_with_defaults(client: httpx.Client) -> None:
+    response = client.post("/receipt", json={})
+    assert response.status_code == 200, response.text
+    # What the API left out is left out, or written with its default: never null where
+    # the document's schema does not allow null (test_every_status_sent_is_declared).
+    assert response.json().get("lines", []) == []
+    assert response.json()["receipt_id"] == 1
+
+
 def test_unknown_fields_are_ignored(client: httpx.Client) -> None:
     response = client.post("/summarize", json={**ORDER, "coupon": "SPRING"})
     assert response.status_code == 200, response.text
@@ -543,3 +552,8 @@ def test_status_set_through_the_context_is_declared(
     assert response.status_code == 201
     exchange = next(e for e in reversed(EXCHANGES) if e.path == "/echo_context")
     assert _check_exchange(document, exchange) is None
+
+
+def test_probe_null_tags(client: httpx.Client) -> None:
+    response = client.post("/summarize", json={**ORDER, "tags": None})
+    assert response.status_code == 422, response.text

@@ -16,6 +16,7 @@ ROOT = HERE.parent.parent
 #: case name → service target (path relative to the repo root, then ``:attribute``).
 CASES = {
     "iris": "samples/iris/service.py:svc",
+    "image": "samples/image/service.py:svc",
     "streaming": "samples/streaming/service.py:svc",
     "tabular": "samples/tabular/service.py:svc",
     "json_types": "tests/services/json_types/service.py:svc",
