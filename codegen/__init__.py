@@ -9,7 +9,7 @@ Example::
 """
 
 from ._document import build_document
-from ._generate import document_bytes, generate_files, write_files
+from ._generate import Generated, document_bytes, generate, generate_files, write_files
 from ._load import load_document
 from ._names import ClassName, PythonIdentifier
 from ._problems import GenerationError, Problem
@@ -17,12 +17,14 @@ from ._validate import InvalidDocumentError, validate_document
 
 __all__ = [
     "ClassName",
+    "Generated",
     "GenerationError",
     "InvalidDocumentError",
     "Problem",
     "PythonIdentifier",
     "build_document",
     "document_bytes",
+    "generate",
     "generate_files",
     "load_document",
     "validate_document",

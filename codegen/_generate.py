@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._parse import parse_document
+from ._parse import Target, parse_document
+from ._problems import Problem
 from ._render import render_client, render_server
 from ._validate import validate_document
 
-__all__ = ["document_bytes", "generate_files", "write_files"]
+__all__ = ["Generated", "document_bytes", "generate", "generate_files", "write_files"]
 
 
 def document_bytes(document: dict[str, Any]) -> bytes:
@@ -19,17 +21,44 @@ def document_bytes(document: dict[str, Any]) -> bytes:
     return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()
 
 
-def generate_files(document: dict[str, Any], *, source: str = "the document") -> dict[str, bytes]:
-    """Every generated file by relative path; raise `GenerationError` with all problems."""
+@dataclass
+class Generated:
+    """The files by relative path, and what was left out (as warnings)."""
+
+    files: dict[str, bytes]
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def generate(
+    document: dict[str, Any],
+    *,
+    source: str = "the document",
+    target: Target = "server",
+    skip_unsupported: bool = False,
+) -> Generated:
+    """The server (with its client) or, with ``target="client"``, a client alone.
+
+    Raise `GenerationError` with every problem; with ``skip_unsupported`` what cannot be
+    generated is left out and listed in ``warnings``.
+    """
     validate_document(document, source=source)
     raw = document_bytes(document)
-    service = parse_document(document, hashlib.sha256(raw).hexdigest())
-    files = {"openapi.json": raw}
-    for name, text in render_server(service).items():
-        files[f"server/{name}"] = text.encode()
+    service = parse_document(
+        document, hashlib.sha256(raw).hexdigest(), target=target, skip_unsupported=skip_unsupported
+    )
+    files: dict[str, bytes] = {}
+    if target == "server":
+        files["openapi.json"] = raw
+        for name, text in render_server(service).items():
+            files[f"server/{name}"] = text.encode()
     for name, text in render_client(service).items():
         files[f"client/{service.client_package}/{name}"] = text.encode()
-    return files
+    return Generated(files, service.warnings)
+
+
+def generate_files(document: dict[str, Any], *, source: str = "the document") -> dict[str, bytes]:
+    """Every generated file of the server and its client by relative path."""
+    return generate(document, source=source).files
 
 
 def write_files(files: dict[str, bytes], out_dir: str | Path) -> list[Path]:

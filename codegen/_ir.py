@@ -6,8 +6,18 @@ import re
 from dataclasses import dataclass, field
 
 from ._names import ClassName, PythonIdentifier
+from ._problems import Problem
 
-__all__ = ["Body", "Field", "Model", "Operation", "Param", "Service", "TypeAlias"]
+__all__ = [
+    "Body",
+    "Field",
+    "Model",
+    "Operation",
+    "Param",
+    "Parameter",
+    "Service",
+    "TypeAlias",
+]
 
 
 @dataclass(frozen=True)
@@ -46,16 +56,42 @@ class Body:
 
 
 @dataclass(frozen=True)
+class Parameter:
+    """A path, query, header or cookie parameter: ``name`` on the wire, ``python_name`` here."""
+
+    name: str
+    python_name: PythonIdentifier
+    location: str
+    annotation: str
+    required: bool
+
+
+@dataclass(frozen=True)
 class Operation:
+    """One operation, as the templates generate it."""
+
     operation_id: str
     name: PythonIdentifier
     path: str
     method: str
     summary: str | None
-    request: Body
-    response: Body
+    #: None only in clients: an operation without a body, or answering none.
+    request: Body | None
+    response: Body | None
     #: The success statuses the document declares, the first being the default.
     statuses: tuple[int, ...] = (200,)
+    #: Parameters, required ones first (clients only, for now).
+    parameters: tuple[Parameter, ...] = ()
+
+    @property
+    def parameters_code(self) -> str:
+        """``{"wire name": python_name, ...}`` for the client's call."""
+        return "{" + ", ".join(f'"{p.name}": {p.python_name}' for p in self.parameters) + "}"
+
+    @property
+    def parameter_specs(self) -> tuple[tuple[str, str, str], ...]:
+        """(wire name, location, Python name) of each parameter, for the client's spec."""
+        return tuple((p.name, p.location, str(p.python_name)) for p in self.parameters)
 
 
 @dataclass(frozen=True)
@@ -105,10 +141,13 @@ class Service:
     needs_datetime: bool = False
     needs_uuid: bool = False
     needs_field: bool = False
+    #: What was left out (with --skip-unsupported) or narrowed, for the CLI to print.
+    warnings: list[Problem] = field(default_factory=list)
 
     @property
     def bodies(self) -> list[Body]:
-        return [body for op in self.operations for body in (op.request, op.response)]
+        found = [body for op in self.operations for body in (op.request, op.response)]
+        return [body for body in found if body is not None]
 
     @property
     def codecs(self) -> list[str]:
@@ -122,8 +161,8 @@ class Service:
 
     @property
     def models_use_typing(self) -> bool:
-        annotations = [f.annotation for m in self.models for f in m.fields]
-        return bool(self.aliases) or any("_t." in a for a in annotations)
+        code = [f"{f.annotation} {f.default}" for m in self.models for f in m.fields]
+        return bool(self.aliases) or any("_t." in c for c in code)
 
     @property
     def client_package(self) -> str:
@@ -131,8 +170,22 @@ class Service:
         return str(PythonIdentifier(f"{self.title}_client", prefix="service"))
 
     @property
+    def client_uses_typing(self) -> bool:
+        """Whether client.py casts a result (any operation answers a body) or says Any."""
+        types = [p.annotation for op in self.operations for p in op.parameters]
+        types += [body.python_type for body in self.bodies]
+        return any(op.response and not op.response.is_stream for op in self.operations) or any(
+            "_t." in t for t in types
+        )
+
+    @property
+    def client_uses_pydantic(self) -> bool:
+        """Whether a parameter's annotation carries pydantic constraints."""
+        return any("_pydantic." in p.annotation for op in self.operations for p in op.parameters)
+
+    @property
     def client_uses_abc(self) -> bool:
-        return any(op.response.is_stream for op in self.operations)
+        return any(op.response and op.response.is_stream for op in self.operations)
 
     @property
     def model_names(self) -> list[str]:
@@ -146,11 +199,11 @@ class Service:
     @property
     def requests_use_models(self) -> bool:
         """Whether routes.py (which names request types only) needs the models module."""
-        return any("_models." in op.request.python_type for op in self.operations)
+        return any(op.request and "_models." in op.request.python_type for op in self.operations)
 
     @property
     def requests_use_ndarray(self) -> bool:
-        return any("_npt." in op.request.python_type for op in self.operations)
+        return any(op.request and "_npt." in op.request.python_type for op in self.operations)
 
     @property
     def uses_models(self) -> bool:

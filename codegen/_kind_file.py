@@ -26,4 +26,4 @@ def file_schema(
 
 
 def file_summary(spec: Spec) -> str:
-    return f"a {file_media_types(spec)[0]} file"
+    return f"a file of type {file_media_types(spec)[0]}"

@@ -30,6 +30,7 @@ from ._kind_pandas import (
     series_schema,
     series_summary,
 )
+from ._names import ClassName
 from ._schemas import ndarray_schema
 
 __all__ = ["KINDS", "Kind", "ModelRef"]
@@ -108,7 +109,7 @@ def _json_schema(
 
 
 def _json_type(spec: Spec) -> str:
-    return f"_models.{spec['model']}" if spec.get("model") else "_t.Any"
+    return f"_models.{ClassName(spec['model'])}" if spec.get("model") else "_t.Any"
 
 
 def _json_params(spec: Spec) -> list[tuple[str, Any]]:

@@ -262,10 +262,15 @@ class ModelBuilder:
             if not is_required:
                 if isinstance(prop_schema, dict) and "default" in prop_schema:
                     default = self._default(prop_schema, prop_schema["default"], prop_where)
+                    if default == "None" and not _accepts_null(annotation):
+                        annotation = f"{annotation} | None"
                 else:
+                    # Optional without a default: None when left out (unset, so dumps with
+                    # exclude_unset leave it out). The annotation then admits null too, as
+                    # generated models conventionally do, though the schema may not.
                     default = "None"
-                if default == "None" and annotation != "None" and not annotation.endswith("| None"):
-                    annotation = f"{annotation} | None"
+                    if not _accepts_null(annotation):
+                        annotation = f"{annotation} | None"
             alias = prop if name != prop else None
             description = prop_schema.get("description") if isinstance(prop_schema, dict) else None
             fields.append(_ir.Field(name, alias, annotation, is_required, default, description))
@@ -576,6 +581,10 @@ def _ref_name(ref: str) -> str | None:
     if not ref.startswith(prefix):
         return None
     return ref[len(prefix) :].replace("~1", "/").replace("~0", "~")
+
+
+def _accepts_null(annotation: str) -> bool:
+    return annotation in ("None", "_t.Any") or annotation.endswith("| None")
 
 
 def _is_object_model(schema: dict[str, Any]) -> bool:

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from . import _ir
 from ._kinds import KINDS, ModelRef
 from ._models import ModelBuilder
 from ._names import ClassName, PythonIdentifier
-from ._problems import GenerationError, Problem, pointer
+from ._operations import RawOperation, collect_operations
+from ._problems import GenerationError, Problem
 from ._render import python_source
 
-__all__ = ["parse_document"]
+__all__ = ["Target", "parse_document"]
 
-_SUPPORTED_METHODS = ("post",)
+Target = Literal["server", "client"]
+
+#: Operation fields that change nothing in generated code.
 _IGNORED_OPERATION_KEYS = frozenset(
     {
         "operationId",
@@ -24,46 +27,76 @@ _IGNORED_OPERATION_KEYS = frozenset(
         "tags",
         "deprecated",
         "externalDocs",
+        "parameters",
+        "servers",
+        "security",
+        "callbacks",
     }
 )
+_PARAMETER_LOCATIONS = ("path", "query", "header", "cookie")
+_DEFAULT_STYLE = {"path": "simple", "query": "form", "header": "simple", "cookie": "form"}
 
 
-def parse_document(document: dict[str, Any], sha256: str) -> _ir.Service:
-    """The IR of a validated document; raise `GenerationError` with every problem."""
+def parse_document(
+    document: dict[str, Any],
+    sha256: str,
+    *,
+    target: Target = "server",
+    skip_unsupported: bool = False,
+) -> _ir.Service:
+    """The IR of a validated document; raise `GenerationError` with every problem.
+
+    ``target`` is what will be generated: the server serves only what it can serve whole
+    (POST operations with a body, for now); a client also calls operations with
+    parameters, any method, no body. With ``skip_unsupported``, an operation that cannot
+    be generated is left out with a warning (in ``Service.warnings``) instead of stopping.
+    """
     problems: list[Problem] = []
-    schemas = _model_schemas(document)
-    inline = _inline_json_schemas(document, schemas)
+    raws = collect_operations(document, problems)
+    schemas = _model_schemas(document, raws)
+    inline = _inline_json_schemas(raws, document, schemas)
     schemas.update({name: schema for name, schema in inline.values()})
-    builder = ModelBuilder(schemas, problems)
+    schema_problems: list[Problem] = []
+    builder = ModelBuilder(schemas, schema_problems)
     builder.build_all()
+    if skip_unsupported:
+        # What a schema cannot say in Python is typed Any there, and listed.
+        schema_problems = [
+            Problem(p.location, "The value is typed Any there.", p.reason, "warning")
+            for p in schema_problems
+        ]
+    problems += schema_problems
     info = document.get("info", {})
     service = _ir.Service(
         title=info.get("title", ""),
         version=info.get("version", ""),
         document_sha256=sha256,
     )
+    if target == "server" and document.get("webhooks"):
+        problems.append(_skip("#/webhooks", "webhooks are not served yet"))
     names: dict[str, str] = {}
-    for path, item in document.get("paths", {}).items():
-        for method, operation in item.items():
-            where = pointer("paths", path, method)
-            if method not in _SUPPORTED_METHODS:
-                problems.append(_skip(where, f"method {method.upper()} is not supported yet"))
-                continue
-            parsed = _operation(path, method, operation, where, problems, inline)
-            if parsed is None:
-                continue
-            if parsed.name in names:
-                problems.append(
-                    _skip(
-                        where,
-                        f"operation name {parsed.name!r} is also used at {names[parsed.name]}",
-                    )
+    for raw in raws:
+        found: list[Problem] = []
+        parsed = _operation(raw, target, found, inline, builder)
+        if parsed is not None and parsed.name in names:
+            found.append(
+                _skip(
+                    raw.where,
+                    f"operation name {parsed.name!r} is also used at {names[parsed.name]}",
                 )
-                continue
-            names[parsed.name] = where
-            service.operations.append(parsed)
-    if problems:
+            )
+        errors = [p for p in found if p.level == "error"]
+        if errors and skip_unsupported:
+            found = [Problem(p.location, p.consequence, p.reason, "warning") for p in found]
+            errors = [p for p in errors if not p.narrowing]
+        problems += found
+        if parsed is None or errors:
+            continue
+        names[parsed.name] = raw.where
+        service.operations.append(parsed)
+    if any(p.level == "error" for p in problems):
         raise GenerationError(problems)
+    service.warnings = [p for p in problems if p.level == "warning"]
     service.models = [builder.models[k] for k in sorted(builder.models)]
     service.aliases = [builder.aliases[k] for k in sorted(builder.aliases)]
     service.needs_datetime = builder.needs_datetime
@@ -72,26 +105,24 @@ def parse_document(document: dict[str, Any], sha256: str) -> _ir.Service:
     return service
 
 
-def _model_schemas(document: dict[str, Any]) -> dict[str, Any]:
-    """The component schemas JSON bodies and error responses use, and all they refer to.
+def _model_schemas(document: dict[str, Any], raws: list[RawOperation]) -> dict[str, Any]:
+    """The component schemas JSON bodies, parameters and error responses use, and all they
+    refer to.
 
     Schemas only other IO kinds use (the items of an array of unknown rank, say) are
     theirs to interpret: no pydantic model is made of them.
     """
     schemas: dict[str, Any] = document.get("components", {}).get("schemas", {})
     roots: list[Any] = [document.get("components", {}).get("responses", {})]
-    for item in document.get("paths", {}).values():
-        for operation in item.values():
-            if not isinstance(operation, dict):
-                continue
-            bodies = [operation.get("requestBody", {})]
-            bodies += list(operation.get("responses", {}).values())
-            for body in bodies:
-                spec = body.get("x-dosirak-io") if isinstance(body, dict) else None
-                if spec is None or spec.get("type") == "json":
-                    roots.append(body)
-                elif isinstance(spec, dict):
-                    roots.append(_model_refs(spec))
+    for raw in raws:
+        roots.append(raw.parameters)
+        bodies = [raw.request] + [response for _, response in raw.responses.values()]
+        for body in bodies:
+            spec = body.get("x-dosirak-io") if isinstance(body, dict) else None
+            if spec is None or spec.get("type") == "json":
+                roots.append(body)
+            elif isinstance(spec, dict):
+                roots.append(_model_refs(spec))
     wanted: set[str] = set()
     prefix = "#/components/schemas/"
 
@@ -113,8 +144,16 @@ def _model_schemas(document: dict[str, Any]) -> dict[str, Any]:
     return {name: schema for name, schema in schemas.items() if name in wanted}
 
 
+def _json_media(content: dict[str, Any]) -> str | None:
+    for media_type in content:
+        base = media_type.partition(";")[0].strip().lower()
+        if base == "application/json" or base.endswith("+json"):
+            return str(media_type)
+    return None
+
+
 def _inline_json_schemas(
-    document: dict[str, Any], taken: dict[str, Any]
+    raws: list[RawOperation], document: dict[str, Any], taken: dict[str, Any]
 ) -> dict[str, tuple[str, Any]]:
     """JSON bodies whose schema is neither a model's ``$ref`` nor "anything".
 
@@ -122,30 +161,27 @@ def _inline_json_schemas(
     """
     found: dict[str, tuple[str, Any]] = {}
     names = set(document.get("components", {}).get("schemas", {})) | set(taken)
-    for path, item in document.get("paths", {}).items():
-        for method, operation in item.items():
-            if not isinstance(operation, dict) or "operationId" not in operation:
+    for raw in raws:
+        bodies = [("request_body", raw.request_where, raw.request)]
+        success = _first_success(raw)
+        if success is not None:
+            bodies.append(("response_body", success[0], success[1]))
+        for role, body_where, body in bodies:
+            if not isinstance(body, dict):
                 continue
-            where = pointer("paths", path, method)
-            bodies = {
-                "request_body": (f"{where}/requestBody", operation.get("requestBody")),
-                "response_body": _first_success(where, operation),
-            }
-            for role, (body_where, body) in bodies.items():
-                if not isinstance(body, dict):
-                    continue
-                content = body.get("content", {})
-                spec = body.get("x-dosirak-io") or {"type": "json"}
-                if spec.get("type") != "json" or set(content) != {"application/json"}:
-                    continue
-                schema = content["application/json"].get("schema", {})
-                if schema in ({}, True) or set(schema) == {"$ref"}:
-                    continue
-                name = str(ClassName(f"{operation['operationId']}_{role}"))
-                while name in names:
-                    name += "_"
-                names.add(name)
-                found[body_where] = (name, schema)
+            content = body.get("content", {})
+            spec = body.get("x-dosirak-io") or {"type": "json"}
+            media_type = _json_media(content)
+            if spec.get("type") != "json" or media_type is None:
+                continue
+            schema = content[media_type].get("schema", {})
+            if schema in ({}, True) or set(schema) == {"$ref"}:
+                continue
+            name = str(ClassName(f"{raw.operation_id}_{role}"))
+            while name in names:
+                name += "_"
+            names.add(name)
+            found[body_where] = (name, schema)
     return found
 
 
@@ -170,13 +206,13 @@ def _model_refs(spec: dict[str, Any]) -> list[dict[str, str]]:
     return found
 
 
-def _first_success(where: str, operation: dict[str, Any]) -> tuple[str, Any]:
-    """The location and object of an operation's first 2xx response."""
-    responses = operation.get("responses", {})
-    statuses = sorted(s for s in responses if str(s).isdigit() and str(s).startswith("2"))
-    if not statuses:
-        return f"{where}/responses/200", None
-    return f"{where}/responses/{statuses[0]}", responses[statuses[0]]
+def _first_success(raw: RawOperation) -> tuple[str, dict[str, Any]] | None:
+    """The location and object of an operation's first 2xx response that has content."""
+    statuses = sorted(s for s in raw.responses if s.isdigit() and s.startswith("2"))
+    for status in statuses:
+        if raw.responses[status][1].get("content"):
+            return raw.responses[status]
+    return None
 
 
 def _skip(where: str, reason: str) -> Problem:
@@ -184,67 +220,168 @@ def _skip(where: str, reason: str) -> Problem:
 
 
 def _operation(
-    path: str,
-    method: str,
-    operation: dict[str, Any],
-    where: str,
+    raw: RawOperation,
+    target: Target,
     problems: list[Problem],
     inline: dict[str, tuple[str, Any]],
+    builder: ModelBuilder,
 ) -> _ir.Operation | None:
+    where = raw.where
+    operation = raw.operation
     unknown = {k for k in operation if k not in _IGNORED_OPERATION_KEYS and not k.startswith("x-")}
     if unknown:
         problems.append(_skip(where, f"{sorted(unknown)} are not supported yet"))
-        return None
-    operation_id = operation.get("operationId")
-    if not operation_id:
-        problems.append(_skip(where, "it has no operationId"))
-        return None
-    request = operation.get("requestBody")
-    if request is None:
-        problems.append(_skip(where, "an operation without a request body is not supported yet"))
-        return None
-    request_body = _body(request, f"{where}/requestBody", problems, inline)
-    responses = operation.get("responses", {})
-    statuses = tuple(sorted(int(s) for s in responses if str(s).isdigit() and 200 <= int(s) < 300))
+    if target == "server":
+        if raw.method != "post":
+            problems.append(
+                _skip(where, f"the server serves POST only yet, not {raw.method.upper()}")
+            )
+        if raw.parameters:
+            problems.append(_skip(f"{where}/parameters", "the server takes no parameters yet"))
+        if raw.request is None:
+            problems.append(_skip(where, "the server needs a request body yet"))
+        for key in ("security", "callbacks"):
+            if operation.get(key):
+                problems.append(_skip(f"{where}/{key}", f"the server does not serve {key} yet"))
+    elif "callbacks" in operation:
+        problems.append(
+            Problem(
+                f"{where}/callbacks",
+                "The client does not serve the callbacks.",
+                "callbacks are requests the API makes, not ones a client makes",
+                "warning",
+            )
+        )
+    parameters = [p for p in (_parameter(raw, x, problems, builder) for x in raw.parameters) if p]
+    request_body = None
+    if raw.request is not None:
+        request_body = _body(raw.request, raw.request_where, target, problems, inline, "request")
+    statuses = tuple(sorted(int(s) for s in raw.responses if s.isdigit() and s.startswith("2")))
     if not statuses:
         problems.append(_skip(f"{where}/responses", "it declares no 2xx response"))
         return None
-    first = str(statuses[0])
-    response_body = _body(responses[first], f"{where}/responses/{first}", problems, inline)
-    if request_body is None or response_body is None:
+    response_body = None
+    success = _first_success(raw)
+    if success is not None:
+        response_body = _body(success[1], success[0], target, problems, inline, "response")
+    elif target == "server":
+        problems.append(_skip(f"{where}/responses", "the server needs a response body yet"))
+    if any(p.level == "error" and not p.narrowing for p in problems):
         return None
     return _ir.Operation(
-        operation_id=operation_id,
-        name=PythonIdentifier(operation_id, prefix="op"),
-        path=path,
-        method=method.upper(),
+        operation_id=raw.operation_id,
+        name=raw.name,
+        path=raw.path,
+        method=raw.method.upper(),
         summary=operation.get("summary"),
         request=request_body,
         response=response_body,
         statuses=statuses,
+        parameters=tuple(sorted(parameters, key=lambda p: not p.required)),
     )
 
 
-def _body(
-    body: dict[str, Any], where: str, problems: list[Problem], inline: dict[str, tuple[str, Any]]
-) -> _ir.Body | None:
-    if "$ref" in body:
-        problems.append(_skip(where, "a $ref'd request body or response is not supported yet"))
+def _parameter(
+    raw: RawOperation, parameter: dict[str, Any], problems: list[Problem], builder: ModelBuilder
+) -> _ir.Parameter | None:
+    name = str(parameter.get("name", ""))
+    location = str(parameter.get("in", ""))
+    where = f"{raw.where}/parameters/{name}"
+    if location not in _PARAMETER_LOCATIONS:
+        problems.append(_skip(where, f"parameters in {location!r} are not supported"))
         return None
+    if "content" in parameter:
+        problems.append(_skip(where, "parameters described by content are not supported yet"))
+        return None
+    style = parameter.get("style", _DEFAULT_STYLE[location])
+    if style != _DEFAULT_STYLE[location]:
+        problems.append(_skip(where, f"parameter style {style!r} is not supported yet"))
+        return None
+    schema = parameter.get("schema", {})
+    annotation = builder.annotation(schema, where, ClassName(f"{raw.name}_{name}"))
+    if any(word in annotation for word in ("dict[", "_models.")) or (annotation in builder.models):
+        problems.append(_skip(where, "object-valued parameters are not supported yet"))
+        return None
+    if annotation.startswith("list[") and location != "query":
+        problems.append(_skip(where, f"array parameters in {location} are not supported yet"))
+        return None
+    required = bool(parameter.get("required", location == "path"))
+    return _ir.Parameter(
+        name=name,
+        python_name=PythonIdentifier(name),
+        location=location,
+        annotation=annotation if required else f"{annotation} | None",
+        required=required,
+    )
+
+
+def _infer_spec(content: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]] | None:
+    """The IO kind of a body the document gives no ``x-dosirak-io`` for, and its media types."""
+    json_type = _json_media(content)
+    if json_type is not None:
+        ref = content[json_type].get("schema", {}).get("$ref", "")
+        prefix = "#/components/schemas/"
+        model = ref[len(prefix) :] if ref.startswith(prefix) else None
+        return {"type": "json", "model": model}, (json_type,)
+    types = [t.partition(";")[0].strip().lower() for t in content]
+    if "text/plain" in types:
+        return {"type": "text"}, ("text/plain",)
+    if "application/x-npy" in types:
+        return {"type": "ndarray", "dtype": None, "shape": None}, ("application/x-npy",)
+    if "application/octet-stream" in types:
+        return {"type": "file", "mime_type": "application/octet-stream"}, (
+            "application/octet-stream",
+        )
+    images = tuple(t for t in types if t.startswith("image/"))
+    if images and "image" in KINDS:
+        spec: dict[str, Any] = {
+            "type": "image",
+            "pilmode": None,
+            "mime_type": images[0],
+            "allowed_mime_types": list(images),
+            "max_pixels": None,
+        }
+        return spec, images
+    return None
+
+
+def _body(
+    body: dict[str, Any],
+    where: str,
+    target: Target,
+    problems: list[Problem],
+    inline: dict[str, tuple[str, Any]],
+    role: str,
+) -> _ir.Body | None:
     content = body.get("content", {})
     spec = body.get("x-dosirak-io")
     if spec is None:
-        spec = _infer_spec(content)
-        if spec is None:
+        inferred = _infer_spec(content)
+        if inferred is None:
             problems.append(_skip(where, f"media types {sorted(content)} are not supported yet"))
             return None
+        spec, media_types = inferred
+        left = sorted(set(content) - set(media_types))
+        if left:
+            problems.append(
+                Problem(
+                    where,
+                    f"The {role} goes as {' or '.join(media_types)} only."
+                    if target == "client"
+                    else "The operation is not generated.",
+                    f"media types {left} are not supported yet",
+                    narrowing=target == "client",
+                )
+            )
+    else:
+        media_types = tuple(content)
     if where in inline:
         spec = {**spec, "model": inline[where][0]}
     kind = KINDS.get(spec.get("type", ""))
     if kind is None:
         problems.append(_skip(f"{where}/x-dosirak-io", f"IO type {spec.get('type')!r} is unknown"))
         return None
-    media_types = tuple(content) or kind.media_types(spec)
+    media_types = media_types or kind.media_types(spec)
     unknown = set(media_types) - set(kind.media_types(spec))
     if unknown:
         problems.append(
@@ -275,17 +412,3 @@ def _code(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_code(v) for v in value) + "]"
     return python_source(value)
-
-
-def _infer_spec(content: dict[str, Any]) -> dict[str, Any] | None:
-    """The IO kind of a body the document gives no ``x-dosirak-io`` for."""
-    types = set(content)
-    if types == {"application/json"}:
-        ref = content["application/json"].get("schema", {}).get("$ref", "")
-        prefix = "#/components/schemas/"
-        return {"type": "json", "model": ref[len(prefix) :] if ref.startswith(prefix) else None}
-    if types == {"text/plain"}:
-        return {"type": "text"}
-    if "application/x-npy" in types and types <= {"application/json", "application/x-npy"}:
-        return {"type": "ndarray", "dtype": None, "shape": None}
-    return None

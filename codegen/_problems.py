@@ -21,6 +21,9 @@ class Problem:
     consequence: str
     reason: str
     level: Literal["error", "warning"] = "error"
+    #: The thing is generated, only narrower (fewer media types): with --skip-unsupported
+    #: it stays, where other errors leave their operation out.
+    narrowing: bool = False
 
     def __str__(self) -> str:
         return f"{self.level.upper()} at {self.location}: {self.reason}\n  {self.consequence}"

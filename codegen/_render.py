@@ -19,9 +19,13 @@ _WIDTH = 88
 
 
 def python_source(value: Any) -> str:
-    """Python source for a literal, double-quoted as ruff format writes it."""
+    """Python source for a literal, quoted as ruff format writes it."""
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        double = json.dumps(value, ensure_ascii=False)
+        if value.count('"') > value.count("'"):
+            # Fewer escapes in single quotes: ruff format would switch to them.
+            return "'" + double[1:-1].replace('\\"', '"').replace("'", "\\'") + "'"
+        return double
     if isinstance(value, bool) or value is None:
         return repr(value)
     if isinstance(value, (int, float)):
@@ -90,6 +94,24 @@ def _call(head: str, args: list[str], indent: int) -> str:
     return f"{pad}{head}(\n{lines}{pad})"
 
 
+def _field_line(name: str, annotation: str, rest: str) -> str:
+    return f"    {name}: {annotation}" + (f" = {rest}" if rest else "")
+
+
+def _annotation(name: str, annotation: str, rest: str) -> str:
+    """A field's annotation; quoted when its line cannot fit (ruff would split it)."""
+    if len(_field_line(name, annotation, rest)) <= 100:
+        return annotation
+    return python_source(annotation)
+
+
+def _overlong(name: str, annotation: str, rest: str) -> str:
+    """The comment an over-long field line needs: a type no line can hold is still a type."""
+    if len(_field_line(name, annotation, rest)) <= 100:
+        return ""
+    return "  # noqa: E501, UP037"
+
+
 def _assign_tuple(name: str, items: tuple[str, ...]) -> str:
     """``NAME = ("a", "b")`` on one line when it fits, else one item a line."""
     flat = f"{name} = {python_source(tuple(items))}"
@@ -111,10 +133,13 @@ def environment() -> Environment:
     env.filters["py"] = python_source
     env.filters["pystr_block"] = _pystr_block
     env.filters["docstring"] = _docstring
+    env.filters["rstrip"] = str.rstrip
     env.globals["generator_version"] = __version__
     env.globals["signature"] = _signature
     env.globals["assign_tuple"] = _assign_tuple
     env.globals["call"] = _call
+    env.globals["annotation"] = _annotation
+    env.globals["overlong"] = _overlong
     env.globals["keyword_argument"] = keyword_argument
     return env
 

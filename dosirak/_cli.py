@@ -39,6 +39,8 @@ def _document_for(target: str) -> tuple[dict[str, Any], str]:
     from ._loader import TargetError, load_service
 
     try:
+        if target.startswith(("http://", "https://")):
+            return _fetch_document(target), target
         if target.endswith(_DOCUMENT_SUFFIXES) and ":" not in target:
             return load_document(target), target
         service = load_service(target)
@@ -49,23 +51,61 @@ def _document_for(target: str) -> tuple[dict[str, Any], str]:
         raise _fail(str(exc), 1) from None
 
 
+def _fetch_document(url: str) -> dict[str, Any]:
+    import httpx
+    import yaml
+
+    try:
+        response = httpx.get(url, timeout=30, follow_redirects=True)
+        response.raise_for_status()
+        document = yaml.safe_load(response.text)
+    except (httpx.HTTPError, yaml.YAMLError) as exc:
+        raise _fail(f"cannot read an OpenAPI document from {url}: {exc}") from None
+    if not isinstance(document, dict):
+        raise _fail(f"{url} does not hold an OpenAPI document")
+    return document
+
+
 @app.command()
 def gen(
     target: Annotated[
-        str, typer.Argument(help="service.py:svc, package.module:svc, or an OpenAPI document")
+        str,
+        typer.Argument(help="service.py:svc, package.module:svc, an OpenAPI document, or `client`"),
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Directory to write into.")],
+    document_or_url: Annotated[
+        str | None,
+        typer.Argument(help="With `gen client`: the OpenAPI document, a file or a URL."),
+    ] = None,
+    skip_unsupported: Annotated[
+        bool,
+        typer.Option(help="Leave out what cannot be generated, listing it, instead of stopping."),
+    ] = False,
 ) -> None:
-    """Generate openapi.json, the server package and the client from a service or a document."""
-    from dosirak.codegen import GenerationError, generate_files, write_files
+    """Generate openapi.json, the server package and its client from a service or a
+    document; `dosirak gen client DOCUMENT_OR_URL -o DIR` generates a client alone, from
+    any OpenAPI 3.0 or 3.1 document."""
+    from dosirak.codegen import GenerationError, generate, write_files
 
-    document, source = _document_for(target)
+    client_only = target == "client" and document_or_url is not None
+    if document_or_url is not None and not client_only:
+        raise _fail(f"unexpected argument {document_or_url!r}; did you mean `gen client`?")
+    document, source = _document_for(
+        document_or_url if client_only and document_or_url is not None else target
+    )
     try:
-        files = generate_files(document, source=source)
+        generated = generate(
+            document,
+            source=source,
+            target="client" if client_only else "server",
+            skip_unsupported=skip_unsupported,
+        )
     except GenerationError as exc:
         raise _fail(str(exc), 1) from None
-    changed = write_files(files, out)
-    typer.echo(f"generated {len(files)} files in {out} ({len(changed)} changed)")
+    for warning in generated.warnings:
+        typer.echo(str(warning), err=True)
+    changed = write_files(generated.files, out)
+    typer.echo(f"generated {len(generated.files)} files in {out} ({len(changed)} changed)")
     for path in changed:
         typer.echo(f"  wrote {path}")
 

@@ -36,16 +36,14 @@ def _rectangular(value: Any) -> bool:
     return array.dtype != object
 
 
-@schemathesis.hook
-def filter_case(context: Any, case: Any) -> bool:
+def _filter_ragged_arrays(context: Any, case: Any) -> bool:
     spec = _io_spec(context)
     if spec.get("type") == "ndarray" and case.media_type == "application/json":
         return _rectangular(case.body)
     return True
 
 
-@schemathesis.hook
-def map_case(context: Any, case: Any) -> Any:
+def _map_npy_bodies(context: Any, case: Any) -> Any:
     spec = _io_spec(context)
     if spec.get("type") == "ndarray" and case.media_type == "application/x-npy":
         shape = tuple(2 if d < 0 else d for d in spec.get("shape") or (2, 4))
@@ -110,8 +108,7 @@ def _table_is_rectangular(spec: dict[str, Any], body: Any) -> bool:
     return True
 
 
-@schemathesis.hook("filter_case")
-def filter_ragged_tables(context: Any, case: Any) -> bool:
+def _filter_ragged_tables(context: Any, case: Any) -> bool:
     """Drops ragged JSON tables (above), and negative CSV cases: a CSV body is text, so
     a "not a string" case, once written out as text, is a string after all."""
     spec = _io_spec(context)
@@ -167,8 +164,7 @@ def _sample_table(spec: dict[str, Any]) -> Any:
     return pd.DataFrame(data)
 
 
-@schemathesis.hook("map_case")
-def map_table_bodies(context: Any, case: Any) -> Any:
+def _map_table_bodies(context: Any, case: Any) -> Any:
     """CSV and Arrow bodies: their schema is a string, which cannot say which columns
     the table has; a schema-valid (positive) case gets a table that fits the spec."""
     spec = _io_spec(context)
@@ -212,8 +208,7 @@ def _sendable(kind: Any, value: Any, negative: bool) -> bool:
     return True
 
 
-@schemathesis.hook("filter_case")
-def filter_unsendable_parts(context: Any, case: Any) -> bool:
+def _filter_unsendable_parts(context: Any, case: Any) -> bool:
     """Multipart cases whose parts cannot reach the server as they were generated.
 
     Schemathesis sends an array property as one part per item even when the ``encoding``
@@ -254,3 +249,19 @@ def deserialize_multipart(ctx: Any, response: Any) -> dict[str, Any]:
         else:
             parts[name] = content.decode("latin-1")
     return parts
+
+
+# One hook of each kind: schemathesis runs registered duplicates slowly (it fuzzes raw
+# binary bodies much longer with two `map_case` hooks than with one).
+@schemathesis.hook
+def filter_case(context: Any, case: Any) -> bool:
+    return (
+        _filter_ragged_arrays(context, case)
+        and _filter_ragged_tables(context, case)
+        and _filter_unsendable_parts(context, case)
+    )
+
+
+@schemathesis.hook
+def map_case(context: Any, case: Any) -> Any:
+    return _map_table_bodies(context, _map_npy_bodies(context, case))

@@ -622,11 +622,6 @@ def test_clashing_class_names_are_reported() -> None:
     assert [p.location for p in info.value.problems] == ["#/components/schemas/PetName"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="models.py.jinja writes each field on one line; an annotation longer than the "
-    "line leaves the file for ruff format to rewrap",
-)
 def test_long_annotations_are_wrapped_as_ruff_format_wraps_them(tmp_path: Path) -> None:
     values = [f"value number {i} of a long enumeration" for i in range(6)]
     schemas = {"Root": {"type": "object", "properties": {"choice": {"enum": values}}}}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from types import TracebackType
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import orjson
@@ -57,6 +58,8 @@ def _check(operation: OperationSpec, response: httpx.Response, content: bytes) -
         )
     content_type = str(response.headers.get("content-type", ""))
     media_type = content_type.partition(";")[0].strip().lower()
+    if operation.response is None:
+        return content_type
     if media_type not in operation.response.media_types:
         raise UnexpectedResponseError(
             status=response.status_code,
@@ -108,6 +111,59 @@ class _Options:
         self.prefer_json = prefer_json
 
 
+def _parameter_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _build(
+    http: httpx.Client | httpx.AsyncClient,
+    options: _Options,
+    operation: OperationSpec,
+    body: Any,
+    parameters: dict[str, Any] | None,
+    media_type: str | None,
+    accept: str | None,
+) -> httpx.Request:
+    """The HTTP request for one call: path, query, headers, cookies and body."""
+    headers: dict[str, str] = {}
+    content: bytes | None = None
+    if operation.request is not None and body is not None:
+        request_type = media_type or _preferred(operation.request, options.prefer_json)
+        content, headers["content-type"] = encode_request(operation.request, body, request_type)
+    if operation.response is not None:
+        headers["accept"] = accept or _preferred(operation.response, options.prefer_json)
+    path = operation.path
+    query: list[tuple[str, str | int | float | bool | None]] = []
+    cookies: dict[str, str] = {}
+    for name, location, _ in operation.parameters:
+        value = (parameters or {}).get(name)
+        if value is None:
+            continue
+        if location == "path":
+            path = path.replace("{" + name + "}", quote(_parameter_text(value), safe=""))
+        elif location == "query":
+            items = value if isinstance(value, (list, tuple)) else [value]
+            query += [(name, _parameter_text(item)) for item in items]  # form, exploded
+        elif location == "header":
+            headers[name] = _parameter_text(value)
+        else:
+            cookies[name] = _parameter_text(value)
+    if cookies:
+        headers["cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    return http.build_request(
+        operation.method, path, params=httpx.QueryParams(query), content=content, headers=headers
+    )
+
+
+def _decode(operation: OperationSpec, response: httpx.Response) -> Any:
+    content_type = _check(operation, response, response.content)
+    if operation.response is None:
+        return None
+    return decode_response(operation.response, response.content, content_type)
+
+
 class BaseClient:
     """Synchronous base: ``Client(base_url, timeout=, headers=, auth=, retries=, transport=)``.
 
@@ -149,35 +205,24 @@ class BaseClient:
     def close(self) -> None:
         self._http.close()
 
-    def _request(
-        self, operation: OperationSpec, body: Any, media_type: str | None, accept: str | None
-    ) -> httpx.Request:
-        request_type = media_type or _preferred(operation.request, self._options.prefer_json)
-        content, content_type = encode_request(operation.request, body, request_type)
-        accept = accept or _preferred(operation.response, self._options.prefer_json)
-        headers = {"content-type": content_type, "accept": accept}
-        return self._http.build_request(
-            operation.method, operation.path, content=content, headers=headers
-        )
-
     def _call(
         self,
         operation: OperationSpec,
         body: Any,
         *,
+        parameters: dict[str, Any] | None = None,
         media_type: str | None = None,
         accept: str | None = None,
     ) -> Any:
-        request = self._request(operation, body, media_type, accept)
+        request = _build(self._http, self._options, operation, body, parameters, media_type, accept)
         try:
             response = self._http.send(request)
         except httpx.TransportError as exc:
             raise TransportError(f"{operation.method} {operation.path}: {exc}") from exc
-        content_type = _check(operation, response, response.content)
-        return decode_response(operation.response, response.content, content_type)
+        return _decode(operation, response)
 
     def _stream(self, operation: OperationSpec, body: Any) -> Iterator[str]:
-        request = self._request(operation, body, None, EVENT_STREAM)
+        request = _build(self._http, self._options, operation, body, None, None, EVENT_STREAM)
         try:
             response = self._http.send(request, stream=True)
         except httpx.TransportError as exc:
@@ -234,35 +279,24 @@ class AsyncBaseClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    def _request(
-        self, operation: OperationSpec, body: Any, media_type: str | None, accept: str | None
-    ) -> httpx.Request:
-        request_type = media_type or _preferred(operation.request, self._options.prefer_json)
-        content, content_type = encode_request(operation.request, body, request_type)
-        accept = accept or _preferred(operation.response, self._options.prefer_json)
-        headers = {"content-type": content_type, "accept": accept}
-        return self._http.build_request(
-            operation.method, operation.path, content=content, headers=headers
-        )
-
     async def _call(
         self,
         operation: OperationSpec,
         body: Any,
         *,
+        parameters: dict[str, Any] | None = None,
         media_type: str | None = None,
         accept: str | None = None,
     ) -> Any:
-        request = self._request(operation, body, media_type, accept)
+        request = _build(self._http, self._options, operation, body, parameters, media_type, accept)
         try:
             response = await self._http.send(request)
         except httpx.TransportError as exc:
             raise TransportError(f"{operation.method} {operation.path}: {exc}") from exc
-        content_type = _check(operation, response, response.content)
-        return decode_response(operation.response, response.content, content_type)
+        return _decode(operation, response)
 
     async def _stream(self, operation: OperationSpec, body: Any) -> AsyncIterator[str]:
-        request = self._request(operation, body, None, EVENT_STREAM)
+        request = _build(self._http, self._options, operation, body, None, None, EVENT_STREAM)
         try:
             response = await self._http.send(request, stream=True)
         except httpx.TransportError as exc:

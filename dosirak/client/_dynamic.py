@@ -36,11 +36,16 @@ def _load(document: dict[str, Any]) -> tuple[types.ModuleType, dict[str, Operati
     namespace = {"_models": models, "__builtins__": {}}
     operations: dict[str, OperationSpec] = {}
     for op in service.operations:
-        bodies = []
+        bodies: list[BodySpec | None] = []
         for body in (op.request, op.response):
+            if body is None:
+                bodies.append(None)
+                continue
             params = eval(body.params_code, namespace)  # literals and _models.X only
             bodies.append(BodySpec(body.kind, body.media_types, params))
-        operations[op.name] = OperationSpec(op.method, op.path, bodies[0], bodies[1], op.statuses)
+        operations[op.name] = OperationSpec(
+            op.method, op.path, bodies[0], bodies[1], op.statuses, op.parameter_specs
+        )
     return models, operations
 
 
@@ -50,9 +55,15 @@ def _method(client: Client | AsyncClient, name: str) -> Callable[..., Any]:
     if name not in operations:
         raise AttributeError(f"the server has no operation {name!r}; it has {sorted(operations)}")
     operation = operations[name]
-    if operation.response.media_types == ("text/event-stream",):
-        return lambda body: client._stream(operation, body)
-    return lambda body, **kwargs: client._call(operation, body, **kwargs)
+    python_names = {python: wire for wire, _, python in operation.parameters}
+
+    def call(body: Any = None, **kwargs: Any) -> Any:
+        parameters = {python_names[k]: kwargs.pop(k) for k in list(kwargs) if k in python_names}
+        return client._call(operation, body, parameters=parameters, **kwargs)
+
+    if operation.response is not None and operation.response.is_stream:
+        return lambda body=None: client._stream(operation, body)
+    return call
 
 
 def _fetch(url: str, timeout: float) -> dict[str, Any]:

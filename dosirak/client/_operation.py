@@ -15,14 +15,20 @@ class BodySpec:
     kind: str
     media_types: tuple[str, ...]
     params: dict[str, Any] = field(default_factory=dict)
-    stream: bool = False
+
+    @property
+    def is_stream(self) -> bool:
+        return self.media_types == ("text/event-stream",)
 
 
 @dataclass(frozen=True)
 class OperationSpec:
     method: str
     path: str
-    request: BodySpec
-    response: BodySpec
+    #: None: the operation takes no body, or answers none.
+    request: BodySpec | None
+    response: BodySpec | None
     #: Statuses the document declares as success.
     success: tuple[int, ...] = (200,)
+    #: (wire name, location, Python name) of each parameter.
+    parameters: tuple[tuple[str, str, str], ...] = ()

@@ -3,7 +3,7 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from dosirak.runtime.codecs.file import OCTET_STREAM, UploadedFile
+from dosirak.runtime.codecs.file import UploadedFile
 
 from ._base import IODescriptor
 
@@ -54,11 +54,6 @@ class File(IODescriptor):
                 )
             mime_type = mime_type.lower()
         self.mime_type = mime_type
-
-    @property
-    def media_type(self) -> str:
-        """The media type the document declares."""
-        return self.mime_type or OCTET_STREAM
 
     def io_spec(self) -> dict[str, Any]:
         return {"type": self.kind, "mime_type": self.mime_type}

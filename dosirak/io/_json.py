@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import to_jsonable_python
+
+from dosirak.runtime.errors import ErrorItem, UnprocessableContent
 
 from ._base import IODescriptor
 
@@ -51,7 +53,14 @@ class Json(IODescriptor):
             return value
         # The generated types and the service's own describe one schema: go through JSON,
         # leaving out what the client did not send so the service's own defaults apply.
-        return self._adapter.validate_python(_wire_data(value))
+        try:
+            return self._adapter.validate_python(_wire_data(value))
+        except ValidationError as exc:  # the service's own model is stricter than its schema
+            errors = exc.errors(include_url=False, include_context=False, include_input=False)
+            items = [ErrorItem(("body", *e["loc"]), e["msg"], e["type"]) for e in errors]
+            raise UnprocessableContent(
+                f"the body does not fit {_type_name(self.pydantic_model)}", items
+            ) from None
 
     def io_spec(self) -> dict[str, Any]:
         return {
@@ -73,3 +82,7 @@ def _wire_data(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: _wire_data(item) for key, item in value.items()}
     return to_jsonable_python(value, by_alias=True)
+
+
+def _type_name(value: Any) -> str:
+    return str(getattr(value, "__name__", value))

@@ -15,8 +15,9 @@ __all__ = ["Multipart"]
 class Multipart(IODescriptor):
     """Several named parts in one ``multipart/form-data`` body, each its own descriptor.
 
-    The API function takes one parameter per part, by name (the context aside); as output
-    it returns a dict with one entry per part. Parts are matched by name, never position.
+    The API function takes one parameter per part, named as the part, and no others (the
+    context aside); as output it returns a dict with one entry per part. Parts are matched
+    by name, never by position.
 
     In the document: one property per part (its own schema: a model's ``$ref``, an
     array's JSON Schema, a binary string for files), all ``required``, no others

@@ -99,7 +99,8 @@ def to_bytes(result: object, media_type: str, *, model: Any) -> bytes:
         raise ResponseValidationError(
             f"the API's result does not fit {_name(model)}: {exc}"
         ) from None
-    return adapter.dump_json(value, by_alias=True)
+    # What the result left out stays out: the schema may not allow null there.
+    return adapter.dump_json(value, by_alias=True, exclude_unset=True)
 
 
 def encode(result: object, context: Context, media_type: str, *, model: Any) -> Response:

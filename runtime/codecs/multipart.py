@@ -98,7 +98,8 @@ class _FormReader:
         self.on_upload = on_upload
         self.received: dict[str, _Part] = {}
         self.findings: list[ErrorItem] = []
-        self.uploads: list[tuple[UploadedFile, bytes]] = []
+        #: File data received but not yet written to its spooled file.
+        self.pending: list[tuple[UploadedFile, bytes]] = []
         self.ended = False
         self._count = 0
         self._header_name = bytearray()
@@ -132,9 +133,9 @@ class _FormReader:
 
     async def flush(self) -> None:
         """Write what file parts received to their spooled files."""
-        for upload, data in self.uploads:
+        for upload, data in self.pending:
             await append(upload, data)
-        self.uploads.clear()
+        self.pending.clear()
 
     def finish(self) -> None:
         self._parser.finalize()
@@ -203,7 +204,7 @@ class _FormReader:
         if part is None:
             return
         if part.upload is not None:
-            self.uploads.append((part.upload, data[start:end]))
+            self.pending.append((part.upload, data[start:end]))
             return
         if len(part.data) + (end - start) > self.limits.max_part_bytes:
             raise PayloadTooLarge(
@@ -294,7 +295,7 @@ def decode(
     reader = _FormReader(content_type, parts, limits or Limits(), uploads.append)
     try:
         reader.feed(body)
-        for upload, data in reader.uploads:
+        for upload, data in reader.pending:
             upload.size += len(data)
             upload.write(data)
         reader.finish()

@@ -17,6 +17,7 @@ ROOT = HERE.parent.parent
 CASES = {
     "iris": "samples/iris/service.py:svc",
     "image": "samples/image/service.py:svc",
+    "multipart": "samples/multipart/service.py:svc",
     "streaming": "samples/streaming/service.py:svc",
     "tabular": "samples/tabular/service.py:svc",
     "json_types": "tests/services/json_types/service.py:svc",

@@ -1,0 +1,99 @@
+"""The operations of a document as plain records, with `$ref`s to components resolved.
+
+Parameters, request bodies and responses may live under ``components`` and be referred
+to; everything after this step sees them inline, and knows where each came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._names import PythonIdentifier
+from ._problems import Problem, pointer
+
+__all__ = ["HTTP_METHODS", "RawOperation", "collect_operations"]
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+@dataclass
+class RawOperation:
+    where: str
+    path: str
+    method: str
+    operation_id: str
+    name: PythonIdentifier
+    operation: dict[str, Any]
+    parameters: list[dict[str, Any]] = field(default_factory=list)
+    request: dict[str, Any] | None = None
+    request_where: str = ""
+    responses: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+
+
+def deref(document: dict[str, Any], node: Any, problems: list[Problem], where: str) -> Any:
+    """``node`` with a local ``$ref`` chain followed (not into schemas: those stay refs)."""
+    seen: set[str] = set()
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str):
+        ref = node["$ref"]
+        if not ref.startswith("#/") or ref in seen:
+            problems.append(
+                Problem(
+                    where, "The operation is not generated.", f"$ref {ref!r} cannot be resolved"
+                )
+            )
+            return None
+        seen.add(ref)
+        target: Any = document
+        for part in ref[2:].split("/"):
+            part = part.replace("~1", "/").replace("~0", "~")
+            if not isinstance(target, dict) or part not in target:
+                problems.append(
+                    Problem(
+                        where, "The operation is not generated.", f"$ref {ref!r} points nowhere"
+                    )
+                )
+                return None
+            target = target[part]
+        node = target
+    return node
+
+
+def collect_operations(document: dict[str, Any], problems: list[Problem]) -> list[RawOperation]:
+    """Every operation of ``paths``, in document order, refs resolved."""
+    found: list[RawOperation] = []
+    for path, item in document.get("paths", {}).items():
+        item = deref(document, item, problems, pointer("paths", path))
+        if not isinstance(item, dict):
+            continue
+        shared = item.get("parameters", [])
+        for method in item:
+            if method not in HTTP_METHODS:
+                continue
+            operation = item[method]
+            where = pointer("paths", path, method)
+            operation_id = operation.get("operationId") or f"{method}_{path}"
+            raw = RawOperation(
+                where=where,
+                path=path,
+                method=method,
+                operation_id=operation_id,
+                name=PythonIdentifier(operation_id, prefix="op"),
+                operation=operation,
+            )
+            by_key: dict[tuple[str, str], dict[str, Any]] = {}
+            for index, parameter in enumerate([*shared, *operation.get("parameters", [])]):
+                resolved = deref(document, parameter, problems, f"{where}/parameters/{index}")
+                if isinstance(resolved, dict):
+                    by_key[(resolved.get("in", ""), resolved.get("name", ""))] = resolved
+            raw.parameters = list(by_key.values())
+            if "requestBody" in operation:
+                raw.request_where = f"{where}/requestBody"
+                raw.request = deref(document, operation["requestBody"], problems, raw.request_where)
+            for status, response in operation.get("responses", {}).items():
+                response_where = f"{where}/responses/{status}"
+                resolved = deref(document, response, problems, response_where)
+                if isinstance(resolved, dict):
+                    raw.responses[str(status)] = (response_where, resolved)
+            found.append(raw)
+    return found
