@@ -135,8 +135,25 @@ def serve(
         Path | None,
         typer.Option(help="Serve this already generated directory instead of the cache."),
     ] = None,
+    max_body_size: Annotated[
+        str, typer.Option(help="Largest request body (bytes, or with K, M, G: 100M); else 413.")
+    ] = "100M",
+    max_parts: Annotated[int, typer.Option(help="Most parts in a multipart body.")] = 64,
+    max_part_size: Annotated[
+        str, typer.Option(help="Largest multipart part other than a file (as --max-body-size).")
+    ] = "16M",
 ) -> None:
     """Serve the service with Swagger UI at /docs."""
+    from dosirak.runtime.codecs import Limits
+
+    try:
+        limits = Limits(
+            max_body_bytes=_size(max_body_size),
+            max_parts=max_parts,
+            max_part_bytes=_size(max_part_size),
+        )
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
     from dosirak.codegen import GenerationError
 
     from ._loader import TargetError, load_service
@@ -144,7 +161,7 @@ def serve(
     try:  # fail here, with a clear message, rather than inside uvicorn
         from dosirak.runtime import app_for_service
 
-        app_for_service(load_service(target), generated_dir=generated)
+        app_for_service(load_service(target), generated_dir=generated, limits=limits)
     except TargetError as exc:
         raise _fail(str(exc)) from None
     except (GenerationError, FileNotFoundError, RuntimeError) as exc:
@@ -158,7 +175,19 @@ def serve(
         port=port,
         reload=reload,
         generated_dir=None if generated is None else str(generated),
+        limits=limits,
     )
+
+
+def _size(text: str) -> int:
+    """Bytes from ``1048576``, ``512K``, ``100M`` or ``1G`` (powers of 1024)."""
+    units = {"K": 1024, "M": 1024**2, "G": 1024**3}
+    value = text.strip().upper().removesuffix("B").removesuffix("I")
+    factor = units.get(value[-1:], 1)
+    number = value[:-1] if value[-1:] in units else value
+    if not number.isdigit() or int(number) <= 0:
+        raise ValueError(f"size {text!r} is not a positive number of bytes (like 100M)")
+    return int(number) * factor
 
 
 def _version(value: bool) -> None:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 from pathlib import Path
 
 import uvicorn
 from starlette.applications import Starlette
 
+from .codecs import Limits
+
 __all__ = ["create_app", "serve"]
 
 _TARGET_ENV = "DOSIRAK_SERVE_TARGET"
 _GENERATED_ENV = "DOSIRAK_SERVE_GENERATED"
+_LIMITS_ENV = "DOSIRAK_SERVE_LIMITS"
 
 
 def create_app() -> Starlette:
@@ -22,7 +27,8 @@ def create_app() -> Starlette:
 
     service = load_service(os.environ[_TARGET_ENV])
     generated = os.environ.get(_GENERATED_ENV) or None
-    return app_for_service(service, generated_dir=generated)
+    limits = Limits(**json.loads(os.environ.get(_LIMITS_ENV) or "{}"))
+    return app_for_service(service, generated_dir=generated, limits=limits)
 
 
 def serve(
@@ -32,10 +38,13 @@ def serve(
     port: int = 3000,
     reload: bool = False,
     generated_dir: str | None = None,
+    limits: Limits | None = None,
     log_level: str = "info",
 ) -> None:
     """Serve ``target`` until interrupted; with ``reload``, restart when its files change."""
     os.environ[_TARGET_ENV] = target
+    # The app is made in uvicorn's process (or its reloader's child): settings go by env.
+    os.environ[_LIMITS_ENV] = json.dumps(dataclasses.asdict(limits or Limits()))
     if generated_dir:
         os.environ[_GENERATED_ENV] = str(Path(generated_dir).resolve())
     reload_dirs = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -237,3 +238,43 @@ def test_bad_npy_bodies(iris_client: httpx.Client, body: bytes, status: int) -> 
     response = iris_client.post("/classify_validated", content=body, headers=NPY)
     assert_problem(response, status, path="/classify_validated")
     assert iris_client.post("/classify_validated", json=[SETOSA]).json() == [0]
+
+
+def test_max_body_size_is_configurable(tmp_path: Path) -> None:
+    from .conftest import start_server, stop_server
+
+    served = start_server(IRIS_TARGET, tmp_path, "--max-body-size", "1K")
+    try:
+        small = httpx.post(f"{served.base_url}/classify", json=[SETOSA])
+        assert small.json() == [0]
+
+        def chunks() -> Iterator[bytes]:  # no Content-Length: the limit counts as it streams
+            yield b"["
+            for _ in range(200):
+                yield b"[5.1, 3.5, 1.4, 0.2],"
+            yield b"[5.1, 3.5, 1.4, 0.2]]"
+
+        big = httpx.post(
+            f"{served.base_url}/classify",
+            content=chunks(),
+            headers={"content-type": "application/json"},
+        )
+        problem = assert_problem(big, 413, path="/classify")
+        assert "1024" in problem["detail"]
+    finally:
+        stop_server(served)
+
+
+def test_bad_size_option_is_a_usage_error(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "dosirak", "serve", IRIS_TARGET, "--max-body-size", "lots"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "not a positive number of bytes" in result.stderr
