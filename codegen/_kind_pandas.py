@@ -288,6 +288,27 @@ def series_json_schema(spec: Spec) -> dict[str, Any]:
             "additionalProperties": cell,
         } | _bounds(length, "Properties")
     values = {"type": "array", "items": cell} | _bounds(length, "Items")
+    if orient == "table":
+        row = {
+            "type": "object",
+            "properties": {"index": LABEL},
+            "required": ["index"],
+            "additionalProperties": cell,
+            "minProperties": 2,
+            "maxProperties": 2,
+        }
+        return {
+            "type": "object",
+            "description": "A Series, orient 'table': a Table Schema and one object per "
+            "value: the index label as 'index' and the value under the series' name "
+            "('values' for none). Every row has the same name.",
+            "properties": {
+                "schema": _TABLE_SCHEMA,
+                "data": {"type": "array", "items": row} | _bounds(length, "Items"),
+            },
+            "required": ["schema", "data"],
+            "additionalProperties": False,
+        }
     if orient == "split":
         return {
             "type": "object",
@@ -307,6 +328,21 @@ def series_json_schema(spec: Spec) -> dict[str, Any]:
 def series_schema(
     spec: Spec, media_type: str, _: dict[str, Any] | None, components: dict[str, Any]
 ) -> dict[str, Any]:
+    values = f"values of dtype {spec.get('dtype') or 'any'}"
+    if media_type == CSV:
+        return {
+            "type": "string",
+            "description": "CSV (UTF-8 unless a charset is named) of one column: a header "
+            f'row, the series\' name ("" for none), then {values}, one per line; no index '
+            "column. An empty field is a missing value.",
+        }
+    if media_type == ARROW:
+        return {
+            "type": "string",
+            "format": "binary",
+            "description": "An Arrow IPC stream of a table of one column, named by the "
+            f'series\' name ("" for none): {values}.',
+        }
     return series_json_schema(spec)
 
 

@@ -195,7 +195,7 @@ KINDS: dict[str, Kind] = {
     ),
     "series": Kind(
         name="series",
-        media_types=lambda spec: ("application/json",),
+        media_types=frame_media_types,
         schema=series_schema,
         python_type=lambda spec: "_t.Any",
         params=series_params,

@@ -193,6 +193,9 @@ class ModelBuilder:
         if not isinstance(schema, dict):
             self._problem(where, "a schema must be an object")
             return
+        merged = self._merge_all_of(schema)
+        if merged is not None:
+            schema = merged
         if _is_object_model(schema):
             with self._lazy():
                 self.models[cls] = self._model(cls, schema, where)
@@ -287,6 +290,33 @@ class ModelBuilder:
         elif additional in (True, {}):
             extra = "allow"
         return _ir.Model(cls, schema.get("description"), tuple(fields), extra)
+
+    def _merge_all_of(self, schema: dict[str, Any]) -> dict[str, Any] | None:
+        """An ``allOf`` of objects as the one object it means: every property, every
+        required name (a later member's property wins). None when a member is not an object.
+        """
+        members = schema.get("allOf")
+        if not isinstance(members, list) or len(members) < 2:
+            return None
+        properties: dict[str, Any] = {}
+        required: list[str] = []
+        for member in members:
+            resolved = self._resolve(member, set())
+            if not isinstance(resolved, dict) or "allOf" in resolved:
+                resolved = self._merge_all_of(resolved) if isinstance(resolved, dict) else None
+            if (
+                not isinstance(resolved, dict)
+                or resolved.get("type", "object") != "object"
+                or any(k in resolved for k in ("anyOf", "oneOf", "enum", "const", "items"))
+            ):
+                return None
+            properties.update(resolved.get("properties", {}))
+            required += [r for r in resolved.get("required", []) if r not in required]
+        merged = {k: v for k, v in schema.items() if k != "allOf"}
+        merged.update({"type": "object", "properties": properties})
+        if required:
+            merged["required"] = required
+        return merged
 
     def _default(self, schema: dict[str, Any], value: Any, where: str) -> str | None:
         """Python source for a property's default, of the type its annotation says."""
@@ -474,7 +504,13 @@ class ModelBuilder:
         if "allOf" in schema:
             if len(schema["allOf"]) == 1:
                 return self.annotation(schema["allOf"][0], _child(where, "allOf", 0), inline_name)
-            self._problem(_child(where, "allOf"), "allOf with several schemas is not supported yet")
+            merged = self._merge_all_of(schema)
+            if merged is not None:
+                return self.annotation(merged, where, inline_name)
+            self._problem(
+                _child(where, "allOf"),
+                "allOf is supported for objects only (each member an object or a $ref to one)",
+            )
             return "_t.Any"
         if kind == "array" or (kind is None and ("items" in schema or "prefixItems" in schema)):
             return self._array(schema, where, inline_name)
@@ -505,7 +541,8 @@ class ModelBuilder:
             if target.get("nullable") is True:
                 return f"{cls} | None"  # OpenAPI 3.0: a nullable component accepts null where used
             return cls
-        if not self._eager:
+        merged = self._merge_all_of(target) if isinstance(target, dict) else None
+        if not self._eager or (merged is not None and _is_object_model(merged)):
             return cls
         if name in self._building:
             self._problem(

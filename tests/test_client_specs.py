@@ -159,3 +159,18 @@ def test_parameters_travel_where_the_document_says(clients: dict[str, Path]) -> 
         sys.path.remove(str(project))
         for name in [n for n in sys.modules if n.split(".")[0] == project.name]:
             del sys.modules[name]
+
+
+def test_all_of_objects_merge_into_one_model(clients: dict[str, Path]) -> None:
+    project = clients["oai-petstore-expanded.yaml"]
+    sys.path.insert(0, str(project))
+    try:
+        models = importlib.import_module(f"{project.name}.models")
+        pet = models.Pet.model_validate({"name": "rice", "id": 3})  # NewPet + {id}
+        assert (pet.name, pet.id, pet.tag) == ("rice", 3, None)
+        with pytest.raises(ValueError, match="id"):
+            models.Pet.model_validate({"name": "rice"})
+    finally:
+        sys.path.remove(str(project))
+        for name in [n for n in sys.modules if n.split(".")[0] == project.name]:
+            del sys.modules[name]

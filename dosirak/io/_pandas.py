@@ -13,9 +13,9 @@ __all__ = ["PandasDataFrame", "PandasSeries"]
 
 INSTALL_HINT = "pip install 'dosirak[pandas]'"
 FrameOrient = Literal["records", "split", "index", "columns", "values", "table"]
-SeriesOrient = Literal["records", "values", "index", "split"]
+SeriesOrient = Literal["records", "values", "index", "split", "table"]
 FRAME_ORIENTS = ("records", "split", "index", "columns", "values", "table")
-SERIES_ORIENTS = ("records", "values", "index", "split")
+SERIES_ORIENTS = ("records", "values", "index", "split", "table")
 #: Orients whose JSON names no column: there ``columns=`` names them by position.
 POSITIONAL_ORIENTS = ("values",)
 
@@ -252,14 +252,30 @@ class PandasDataFrame(IODescriptor):
 
 
 class PandasSeries(IODescriptor):
-    """A column of values: JSON in one pandas ``orient``; `pandas.Series` in Python.
+    """A column of values: JSON in one pandas ``orient``, CSV, or Arrow; `pandas.Series`.
 
-    ``orient`` is ``records`` or ``values`` (a JSON array), ``index`` (an object label →
-    value) or ``split`` (``{"name", "index", "data"}``). ``dtype`` checks and converts
-    the values as `PandasDataFrame` does a column's: JSON values must fit it (422 naming
-    the expected and received dtype), enforced or not, as the schema says. ``shape`` is
-    ``(length,)``, ``-1`` for any, checked (422) with ``enforce_shape``. A float NaN or a
-    missing string travels as ``null``; infinity cannot travel as JSON (a server error).
+    Bodies are read and written by ``Content-Type`` and ``Accept``, as `PandasDataFrame`
+    does, the series being a table of one column:
+
+    - ``application/json`` in ``orient``: ``records`` or ``values`` (an array),
+      ``index`` (an object label → value), ``split`` (``{"name", "index", "data"}``) or
+      ``table`` (pandas' Table Schema and rows ``{"index": label, <name>: value}``;
+      pandas names the values of a series without a name ``values``, and so does
+      dosirak, both ways: a series named "values" comes back without a name).
+    - ``text/csv``: a header row of one field, the series' name (empty, written ``""``,
+      for a series without one), then one value per line; no index column. An empty
+      field is a missing value; blank lines are skipped.
+    - ``application/vnd.apache.arrow.stream`` where pyarrow is installed: an Arrow IPC
+      stream of a one-column table, the column named by the series' name ("" for none).
+
+    CSV and Arrow carry no index: the series read from them is indexed 0, 1, 2...
+    ``dtype`` checks and converts the values as `PandasDataFrame` does a column's: JSON
+    and CSV values must fit it (422 naming the expected and received dtype), enforced
+    or not, as the schema says; an Arrow column must be exactly ``dtype`` with
+    ``enforce_dtype``, or losslessly castable to it without. A table of more than one
+    column is 422. ``shape`` is ``(length,)``, ``-1`` for any, checked (422) with
+    ``enforce_shape``. A float NaN or a missing string travels as ``null``; infinity
+    cannot travel as JSON (a server error unless the client accepts CSV or Arrow).
 
     Example::
 
@@ -286,6 +302,8 @@ class PandasSeries(IODescriptor):
         self.enforce_dtype = enforce_dtype
         self.shape = _shape(shape, 1, owner)
         self.enforce_shape = enforce_shape
+        # Arrow bodies where pyarrow is installed; the document records the choice.
+        self.arrow = _has_pyarrow()
         self._sample: pd.Series[Any] | None = None
 
     @classmethod
@@ -325,6 +343,7 @@ class PandasSeries(IODescriptor):
             "enforce_dtype": self.enforce_dtype,
             "shape": None if self.shape is None else list(self.shape),
             "enforce_shape": self.enforce_shape,
+            "arrow": self.arrow,
         }
 
     def example(self) -> Any | None:

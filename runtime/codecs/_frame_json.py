@@ -13,7 +13,7 @@ from typing import Any
 from ..errors import UnprocessableContent
 from ._frames import Loc, index_from_keys, label_value
 
-__all__ = ["Cells", "Label", "check_names", "take_apart"]
+__all__ = ["Cells", "Label", "check_names", "expect", "index_labels", "take_apart"]
 
 Label = str | int
 
@@ -35,7 +35,8 @@ def _kind_of(value: Any) -> str:
     )
 
 
-def _expect(value: Any, kind: type, what: str, loc: Loc) -> None:
+def expect(value: Any, kind: type, what: str, loc: Loc) -> None:
+    """422 (type_error) unless ``value`` is a ``kind``; ``what`` says what was expected."""
     if not isinstance(value, kind):
         raise UnprocessableContent(
             f"expected {what}, received {_kind_of(value)}", loc=loc, kind="type_error"
@@ -89,7 +90,7 @@ def _objects(
 ) -> tuple[list[Label], list[list[Any]]]:
     """Rows as JSON objects column → value: the column names and the values by column."""
     for loc, row in zip(locs, rows, strict=True):
-        _expect(row, dict, "a JSON object (one row)", loc)
+        expect(row, dict, "a JSON object (one row)", loc)
         check_names(list(row), columns, required, loc)
     names: list[Label] = list(columns) if columns is not None else []
     if columns is None:
@@ -105,11 +106,11 @@ def take_apart(
     positional: bool,
 ) -> Cells:
     if orient == "records":
-        _expect(value, list, "a JSON array of rows (orient 'records')", ("body",))
+        expect(value, list, "a JSON array of rows (orient 'records')", ("body",))
         names, cells = _objects(value, [("body", r) for r in range(len(value))], columns, required)
         return Cells(names, cells, len(value), lambda r, c: ("body", r, names[c]))
     if orient == "index":
-        _expect(value, dict, "a JSON object label → row (orient 'index')", ("body",))
+        expect(value, dict, "a JSON object label → row (orient 'index')", ("body",))
         keys = list(value)
         rows = [value[k] for k in keys]
         names, cells = _objects(rows, [("body", k) for k in keys], columns, required)
@@ -127,11 +128,11 @@ def take_apart(
 
 def _columns(value: Any, columns: Sequence[str] | None, required: Sequence[str]) -> Cells:
     what = "a JSON object column → {label → value} (orient 'columns')"
-    _expect(value, dict, what, ("body",))
+    expect(value, dict, what, ("body",))
     check_names(list(value), columns, required, ("body",))
     names: list[Label] = list(columns) if columns is not None else list(value)
     for name in names:
-        _expect(value[name], dict, "a JSON object label → value", ("body", name))
+        expect(value[name], dict, "a JSON object label → value", ("body", name))
     inner = [value[name] for name in names]
     keys = _same_keys(inner, [("body", n) for n in names], "column")
     cells = [[column[key] for key in keys] for column in inner]
@@ -141,9 +142,9 @@ def _columns(value: Any, columns: Sequence[str] | None, required: Sequence[str])
 
 
 def _rows_of(rows: Any, width: int | None, loc: Loc) -> list[list[Any]]:
-    _expect(rows, list, "a JSON array of rows", loc)
+    expect(rows, list, "a JSON array of rows", loc)
     for position, row in enumerate(rows):
-        _expect(row, list, "a JSON array (one row)", (*loc, position))
+        expect(row, list, "a JSON array (one row)", (*loc, position))
         if width is None:
             width = len(row)
         if len(row) != width:
@@ -182,12 +183,12 @@ def _members(value: Any, required: Sequence[str], allowed: Sequence[str], orient
 
 
 def _split(value: Any, columns: Sequence[str] | None) -> Cells:
-    _expect(value, dict, "a JSON object with columns, index, data (orient 'split')", ("body",))
+    expect(value, dict, "a JSON object with columns, index, data (orient 'split')", ("body",))
     _members(value, ("columns", "data"), ("columns", "index", "data"), "split")
     names = value["columns"]
-    _expect(names, list, "a JSON array of column names", ("body", "columns"))
+    expect(names, list, "a JSON array of column names", ("body", "columns"))
     for position, name in enumerate(names):
-        _expect(name, str, "a column name (string)", ("body", "columns", position))
+        expect(name, str, "a column name (string)", ("body", "columns", position))
     if len(set(names)) != len(names):
         raise UnprocessableContent(
             "the column names repeat a name", loc=("body", "columns"), kind="duplicate_column"
@@ -199,17 +200,7 @@ def _split(value: Any, columns: Sequence[str] | None) -> Cells:
             kind="unexpected_column",
         )
     rows = _rows_of(value["data"], len(names), ("body", "data"))
-    index = None
-    if "index" in value:
-        labels = value["index"]
-        _expect(labels, list, "a JSON array of index labels", ("body", "index"))
-        index = [label_value(v, ("body", "index", p)) for p, v in enumerate(labels)]
-        if len(index) != len(rows):
-            raise UnprocessableContent(
-                f"the index has {len(index)} labels for {len(rows)} rows",
-                loc=("body", "index"),
-                kind="ragged_table",
-            )
+    index = index_labels(value, len(rows), "rows")
     return Cells(
         names,
         _by_column(rows, len(names)),
@@ -219,16 +210,32 @@ def _split(value: Any, columns: Sequence[str] | None) -> Cells:
     )
 
 
+def index_labels(value: dict[str, Any], count: int, what: str) -> list[Label] | None:
+    """Orient split's optional member 'index': one label for each of ``count`` ``what``."""
+    if "index" not in value:
+        return None
+    labels = value["index"]
+    expect(labels, list, "a JSON array of index labels", ("body", "index"))
+    index = [label_value(v, ("body", "index", p)) for p, v in enumerate(labels)]
+    if len(index) != count:
+        raise UnprocessableContent(
+            f"the index has {len(index)} labels for {count} {what}",
+            loc=("body", "index"),
+            kind="ragged_table",
+        )
+    return index
+
+
 def _table(value: Any, columns: Sequence[str] | None, required: Sequence[str]) -> Cells:
-    _expect(value, dict, "a JSON object with schema and data (orient 'table')", ("body",))
+    expect(value, dict, "a JSON object with schema and data (orient 'table')", ("body",))
     _members(value, ("schema", "data"), ("schema", "data"), "table")
     _table_schema(value["schema"])
     rows = value["data"]
-    _expect(rows, list, "a JSON array of rows", ("body", "data"))
+    expect(rows, list, "a JSON array of rows", ("body", "data"))
     locs: list[Loc] = [("body", "data", r) for r in range(len(rows))]
     labels: list[Label] = []
     for loc, row in zip(locs, rows, strict=True):
-        _expect(row, dict, "a JSON object (one row)", loc)
+        expect(row, dict, "a JSON object (one row)", loc)
         if "index" not in row:
             raise UnprocessableContent("the row has no 'index'", loc=loc, kind="missing_column")
         labels.append(label_value(row["index"], (*loc, "index")))
@@ -240,23 +247,23 @@ def _table(value: Any, columns: Sequence[str] | None, required: Sequence[str]) -
 def _table_schema(schema: Any) -> None:
     """The ``schema`` member's form, as the document declares it (its content is a hint)."""
     base: Loc = ("body", "schema")
-    _expect(schema, dict, "a JSON object (a Table Schema)", base)
+    expect(schema, dict, "a JSON object (a Table Schema)", base)
     if "fields" not in schema:
         raise UnprocessableContent("missing member 'fields'", loc=base, kind="missing_member")
-    _expect(schema["fields"], list, "a JSON array of fields", (*base, "fields"))
+    expect(schema["fields"], list, "a JSON array of fields", (*base, "fields"))
     for position, item in enumerate(schema["fields"]):
         where: Loc = (*base, "fields", position)
-        _expect(item, dict, "a JSON object (a field)", where)
+        expect(item, dict, "a JSON object (a field)", where)
         for member in ("name", "type"):
             if member not in item:
                 raise UnprocessableContent(
                     f"missing member {member!r}", loc=where, kind="missing_member"
                 )
-            _expect(item[member], str, "a string", (*where, member))
+            expect(item[member], str, "a string", (*where, member))
     if "primaryKey" in schema:
         keys = schema["primaryKey"]
-        _expect(keys, list, "a JSON array of field names", (*base, "primaryKey"))
+        expect(keys, list, "a JSON array of field names", (*base, "primaryKey"))
         for position, key in enumerate(keys):
-            _expect(key, str, "a field name (string)", (*base, "primaryKey", position))
+            expect(key, str, "a field name (string)", (*base, "primaryKey", position))
     if "pandas_version" in schema:
-        _expect(schema["pandas_version"], str, "a string", (*base, "pandas_version"))
+        expect(schema["pandas_version"], str, "a string", (*base, "pandas_version"))

@@ -7,8 +7,6 @@ bodies that do not parse are 400; those that parse but do not fit are 422.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -17,8 +15,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..context import Context
-from ..errors import BadRequest, UnprocessableContent
+from ..errors import UnprocessableContent
 from ._frame_json import Cells, Label, check_names, take_apart
+from ._frame_wire import arrow_bytes, csv_bytes, read_arrow, read_csv, table_value
 from ._frames import (
     ARROW,
     CSV,
@@ -28,17 +27,14 @@ from ._frames import (
     check_cells,
     column_from_cells,
     conform,
-    dtype_class,
     json_cells,
     json_labels,
     require_pandas,
-    require_pyarrow,
     shape_matches,
     shape_text,
 )
 from ._framing import Limits, ResponseValidationError, read_body
 from .json import loads
-from .text import decode as decode_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -93,10 +89,16 @@ def decode(
     media_type = content_type.partition(";")[0].strip().lower()
     positional = apply_column_names
     if media_type == CSV:
-        table = _read_csv(body, content_type, columns, dtype, positional)
+        # A positional column is declared by its position in ``columns``, not its header.
+        def declared(position: int, name: str) -> str | None:
+            if positional and columns is not None:
+                name = columns[position] if position < len(columns) else ""
+            return _declared(dtype, name, position, columns)
+
+        table = read_csv(body, content_type, declared)
         frame = _typed_frame(table, columns, dtype, positional)
     elif media_type == ARROW:
-        frame = _typed_frame(_read_arrow(body), columns, dtype, positional, enforce=enforce_dtype)
+        frame = _typed_frame(read_arrow(body), columns, dtype, positional, enforce=enforce_dtype)
     else:
         required = list(dtype) if isinstance(dtype, dict) else []
         cells = take_apart(loads(body), orient, columns, required, positional)
@@ -144,64 +146,6 @@ def _json_frame(cells: Cells, columns: Sequence[str] | None, dtype: Dtype) -> pd
 
 
 # --- CSV and Arrow ----------------------------------------------------------------------
-
-
-def _read_csv(
-    body: bytes, content_type: str, columns: Sequence[str] | None, dtype: Dtype, positional: bool
-) -> pd.DataFrame:
-    import pandas as pd
-
-    text = decode_text(body, content_type)
-    try:
-        lines = [row for row in csv.reader(io.StringIO(text), strict=True) if row]
-    except csv.Error as exc:
-        raise BadRequest(f"the body is not CSV: {exc}") from None
-    if not lines:
-        raise BadRequest("the body is empty; send CSV with a header row")
-    header = lines[0]
-    for number, row in enumerate(lines[1:], start=2):
-        if len(row) != len(header):
-            raise BadRequest(
-                f"the body is not a CSV table: record {number} has {len(row)} fields, "
-                f"the header {len(header)}"
-            )
-    # Declared string columns stay strings ("007" is not 7); only an empty field is missing.
-    names = columns if positional and columns is not None else header
-    strings = {
-        position: "str"
-        for position, name in enumerate(names)
-        if dtype_class(_declared(dtype, name, position, columns)) in ("string", "any")
-        and _declared(dtype, name, position, columns) is not None
-    }
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            dtype=strings,
-            index_col=False,
-            keep_default_na=False,
-            na_values=[""],
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-        raise BadRequest(f"the body is not CSV: {str(exc).strip()}") from None
-    frame.columns = pd.Index(header, dtype=object)  # pandas would rename repeats "a.1"
-    return frame
-
-
-def _read_arrow(body: bytes) -> pd.DataFrame:
-    require_pyarrow()
-    import pyarrow as pa
-
-    try:
-        table = pa.ipc.open_stream(body).read_all()
-    except (pa.ArrowException, OSError, EOFError) as exc:
-        raise BadRequest(f"the body is not an Arrow IPC stream: {exc}") from None
-    try:
-        frame: pd.DataFrame = table.to_pandas()
-    except (pa.ArrowException, ValueError, TypeError) as exc:
-        raise UnprocessableContent(
-            f"the Arrow table has no pandas form: {exc}", kind="dtype_error"
-        ) from None
-    return frame
 
 
 def _typed_frame(
@@ -316,25 +260,7 @@ def _json_value(frame: pd.DataFrame, orient: str) -> Any:
         return {
             n: dict(zip(keys, column, strict=True)) for n, column in zip(names, cells, strict=True)
         }
-    return _table_value(frame, names, rows)
-
-
-def _table_value(frame: pd.DataFrame, names: list[str], rows: list[tuple[Any, ...]]) -> Any:
-    import pandas as pd
-
-    if "index" in names:
-        raise ResponseValidationError(
-            "the API returned a column named 'index', which orient 'table' uses for the index"
-        )
-    labels = json_labels(frame.index, unique=False)
-    typed = frame.copy(deep=False)
-    typed.index = pd.Index(labels)
-    schema = pd.io.json.build_table_schema(typed, index=True, version=True)
-    data = [
-        {"index": label, **dict(zip(names, row, strict=True))}
-        for label, row in zip(labels, rows, strict=True)
-    ]
-    return {"schema": schema, "data": data}
+    return table_value(frame, names, rows)
 
 
 def to_json_value(
@@ -370,23 +296,10 @@ def to_bytes(
     require_pandas()
     frame = _checked(result, orient, columns, dtype, enforce_dtype, shape, enforce_shape)
     if media_type == CSV:
-        return frame.to_csv(index=False, lineterminator="\n").encode()
+        return csv_bytes(frame)
     if media_type == ARROW:
-        return _arrow_bytes(frame)
+        return arrow_bytes(frame, "DataFrame")
     return orjson.dumps(_json_value(frame, orient))
-
-
-def _arrow_bytes(frame: pd.DataFrame) -> bytes:
-    import pyarrow as pa
-
-    try:
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-    except (pa.ArrowException, ValueError, TypeError) as exc:
-        raise ResponseValidationError(f"the API's DataFrame has no Arrow form: {exc}") from None
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
-    return bytes(sink.getvalue().to_pybytes())
 
 
 def encode(

@@ -1,4 +1,11 @@
-"""pandas Series as JSON in one pandas orient: records/values, index or split."""
+"""pandas Series as JSON (one pandas orient), CSV or an Arrow IPC stream.
+
+JSON orients: records/values (an array), index (label → value), split (name, index,
+data) and table (a Table Schema and rows ``{"index": label, <name>: value}``). CSV and
+Arrow carry the series as a table of one column, named by the series' name (empty
+for none), without the index. A body that does not parse is 400; one that parses but
+is not the declared series (another dtype, more columns, another length) is 422.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +18,11 @@ from starlette.responses import Response
 
 from ..context import Context
 from ..errors import UnprocessableContent
+from ._frame_json import expect, index_labels, take_apart
+from ._frame_wire import arrow_bytes, csv_bytes, read_arrow, read_csv, table_value
 from ._frames import (
+    ARROW,
+    CSV,
     JSON,
     Loc,
     Mismatch,
@@ -21,7 +32,6 @@ from ._frames import (
     index_from_keys,
     json_cells,
     json_labels,
-    label_value,
     require_pandas,
     shape_matches,
     shape_text,
@@ -32,9 +42,11 @@ from .json import loads
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["JSON", "decode", "encode", "read", "to_bytes", "to_json_value"]
+__all__ = ["ARROW", "CSV", "JSON", "decode", "encode", "read", "to_bytes", "to_json_value"]
 
 _WHAT = "the series"
+#: pandas' name, in orient 'table', of the values of a series without a name.
+_TABLE_VALUES = "values"
 
 
 async def read(
@@ -61,16 +73,6 @@ async def read(
     )
 
 
-def _expect(value: Any, kind: type, what: str, loc: Loc) -> None:
-    if not isinstance(value, kind):
-        received = {dict: "object", list: "array", type(None): "null"}.get(
-            type(value), type(value).__name__
-        )
-        raise UnprocessableContent(
-            f"expected {what}, received {received}", loc=loc, kind="type_error"
-        )
-
-
 def decode(
     body: bytes,
     content_type: str,
@@ -81,32 +83,15 @@ def decode(
     shape: tuple[int, ...] | None,
     enforce_shape: bool,
 ) -> pd.Series:
-    """Parse ``body``: 400 if it is not JSON, 422 if it is not the declared series."""
+    """Parse ``body`` by its media type; 400 if it does not parse, 422 if it does not fit."""
     require_pandas()
-    import pandas as pd
-
-    value = loads(body)
-    index: Any = None
-    name: str | None = None
-    loc: Callable[[int], Loc]
-    if orient == "index":
-        _expect(value, dict, "a JSON object label → value (orient 'index')", ("body",))
-        keys = list(value)
-        values = [value[k] for k in keys]
-        index = index_from_keys(keys)
-        loc = lambda row: ("body", keys[row])  # noqa: E731
-    elif orient == "split":
-        values, index, name = _split(value)
-        loc = lambda row: ("body", "data", row)  # noqa: E731
+    media_type = content_type.partition(";")[0].strip().lower()
+    if media_type == CSV:
+        series = _one_column(read_csv(body, content_type, lambda *_: dtype), dtype, enforce=False)
+    elif media_type == ARROW:
+        series = _one_column(read_arrow(body), dtype, enforce=enforce_dtype)
     else:
-        _expect(value, list, f"a JSON array of values (orient {orient!r})", ("body",))
-        values = value
-        loc = lambda row: ("body", row)  # noqa: E731
-    check_cells(values, dtype, _WHAT, loc)
-    series = column_from_cells(values, dtype)
-    if index is not None:
-        series.index = pd.Index(index)
-    series.name = name
+        series = _json_series(loads(body), orient, dtype)
     if shape is not None and enforce_shape and not shape_matches(series.shape, shape):
         raise UnprocessableContent(
             f"expected shape {shape_text(shape)}, received {shape_text(series.shape)}",
@@ -115,8 +100,56 @@ def decode(
     return series
 
 
+def _one_column(frame: pd.DataFrame, dtype: str | None, *, enforce: bool) -> pd.Series:
+    """The series a CSV or Arrow table of one column carries, in the declared dtype."""
+    if frame.shape[1] != 1:
+        raise UnprocessableContent(
+            f"expected one column (the series), received {frame.shape[1]}",
+            loc=("body",),
+            kind="shape_error",
+        )
+    name = str(frame.columns[0])
+    try:
+        series = conform(frame.iloc[:, 0], dtype, enforce=enforce)
+    except Mismatch as exc:
+        raise UnprocessableContent(
+            f"{_WHAT}: {exc}", loc=("body", name), kind="dtype_error"
+        ) from None
+    series.name = name or None
+    return series
+
+
+def _json_series(value: Any, orient: str, dtype: str | None) -> pd.Series:
+    import pandas as pd
+
+    index: Any = None
+    name: str | None = None
+    loc: Callable[[int], Loc]
+    if orient == "index":
+        expect(value, dict, "a JSON object label → value (orient 'index')", ("body",))
+        keys = list(value)
+        values = [value[k] for k in keys]
+        index = index_from_keys(keys)
+        loc = lambda row: ("body", keys[row])  # noqa: E731
+    elif orient == "split":
+        values, index, name = _split(value)
+        loc = lambda row: ("body", "data", row)  # noqa: E731
+    elif orient == "table":
+        values, index, name, loc = _table(value)
+    else:
+        expect(value, list, f"a JSON array of values (orient {orient!r})", ("body",))
+        values = value
+        loc = lambda row: ("body", row)  # noqa: E731
+    check_cells(values, dtype, _WHAT, loc)
+    series = column_from_cells(values, dtype)
+    if index is not None:
+        series.index = pd.Index(index)
+    series.name = name
+    return series
+
+
 def _split(value: Any) -> tuple[list[Any], list[str | int] | None, str | None]:
-    _expect(value, dict, "a JSON object with name, index, data (orient 'split')", ("body",))
+    expect(value, dict, "a JSON object with name, index, data (orient 'split')", ("body",))
     extra = sorted(set(value) - {"name", "index", "data"})
     if extra:
         raise UnprocessableContent(
@@ -127,22 +160,77 @@ def _split(value: Any) -> tuple[list[Any], list[str | int] | None, str | None]:
     if "data" not in value:
         raise UnprocessableContent("missing member 'data'", kind="missing_member")
     values = value["data"]
-    _expect(values, list, "a JSON array of values", ("body", "data"))
+    expect(values, list, "a JSON array of values", ("body", "data"))
     name = value.get("name")
     if name is not None:
-        _expect(name, str, "a string or null (the series' name)", ("body", "name"))
-    if "index" not in value:
-        return values, None, name
-    labels = value["index"]
-    _expect(labels, list, "a JSON array of index labels", ("body", "index"))
-    index = [label_value(v, ("body", "index", p)) for p, v in enumerate(labels)]
-    if len(index) != len(values):
+        expect(name, str, "a string or null (the series' name)", ("body", "name"))
+    return values, index_labels(value, len(values), "values"), name
+
+
+def _table(value: Any) -> tuple[list[Any], Any, str | None, Callable[[int], Loc]]:
+    """Orient 'table': rows of the label and one value, all under the same name."""
+    cells = take_apart(value, "table", None, (), False)
+    if cells.rows and len(cells.names) != 1:
         raise UnprocessableContent(
-            f"the index has {len(index)} labels for {len(values)} values",
-            loc=("body", "index"),
-            kind="ragged_table",
+            f"a row must hold 'index' and one value (the series' name → value), received "
+            f"{len(cells.names)} values",
+            loc=("body", "data", 0),
+            kind="shape_error",
         )
-    return values, index, name
+    name = str(cells.names[0]) if cells.names else None
+    values = cells.columns[0] if cells.columns else []
+    return values, cells.index or [], None if name == _TABLE_VALUES else name, _first(cells.loc)
+
+
+def _first(loc: Callable[[int, int], Loc]) -> Callable[[int], Loc]:
+    return lambda row: loc(row, 0)
+
+
+# --- out ------------------------------------------------------------------------------
+
+
+def _checked(
+    result: object,
+    dtype: str | None,
+    enforce_dtype: bool,
+    shape: tuple[int, ...] | None,
+    enforce_shape: bool,
+) -> pd.Series:
+    """The API's result, checked against its declaration: a mismatch is a server bug."""
+    import pandas as pd
+
+    if not isinstance(result, pd.Series):
+        raise ResponseValidationError(
+            f"the API returned {type(result).__name__}, not a pandas Series"
+        )
+    if shape is not None and enforce_shape and not shape_matches(result.shape, shape):
+        raise ResponseValidationError(
+            f"the API returned shape {shape_text(result.shape)}; its output declares "
+            f"{shape_text(shape)}"
+        )
+    try:
+        return conform(result, dtype, enforce=enforce_dtype)
+    except Mismatch as exc:
+        raise ResponseValidationError(f"the API returned a series: {exc}") from None
+
+
+def _json_value(series: pd.Series, orient: str) -> Any:
+    cells = json_cells(series, _WHAT)
+    name = None if series.name is None else str(series.name)
+    if orient == "index":
+        keys = [str(v) for v in json_labels(series.index, unique=True)]
+        return dict(zip(keys, cells, strict=True))
+    if orient == "split":
+        return {"name": name, "index": json_labels(series.index, unique=False), "data": cells}
+    if orient == "table":
+        column = _TABLE_VALUES if name is None else name
+        return table_value(series.to_frame(column), [column], [(cell,) for cell in cells])
+    return cells
+
+
+def _as_table(series: pd.Series) -> pd.DataFrame:
+    """The series as a table of one column named by its name ("" for none), no index."""
+    return series.to_frame("" if series.name is None else str(series.name))
 
 
 def to_json_value(
@@ -156,29 +244,7 @@ def to_json_value(
 ) -> Any:
     """The JSON value of a Series in ``orient``, checked against the declaration first."""
     require_pandas()
-    import pandas as pd
-
-    if not isinstance(result, pd.Series):
-        raise ResponseValidationError(
-            f"the API returned {type(result).__name__}, not a pandas Series"
-        )
-    if shape is not None and enforce_shape and not shape_matches(result.shape, shape):
-        raise ResponseValidationError(
-            f"the API returned shape {shape_text(result.shape)}; its output declares "
-            f"{shape_text(shape)}"
-        )
-    try:
-        series = conform(result, dtype, enforce=enforce_dtype)
-    except Mismatch as exc:
-        raise ResponseValidationError(f"the API returned a series: {exc}") from None
-    cells = json_cells(series, _WHAT)
-    if orient == "index":
-        keys = [str(v) for v in json_labels(series.index, unique=True)]
-        return dict(zip(keys, cells, strict=True))
-    if orient == "split":
-        name = None if series.name is None else str(series.name)
-        return {"name": name, "index": json_labels(series.index, unique=False), "data": cells}
-    return cells
+    return _json_value(_checked(result, dtype, enforce_dtype, shape, enforce_shape), orient)
 
 
 def to_bytes(
@@ -192,15 +258,13 @@ def to_bytes(
     enforce_shape: bool,
 ) -> bytes:
     """Check an API's Series result against its declaration and serialise it."""
-    value = to_json_value(
-        result,
-        orient=orient,
-        dtype=dtype,
-        enforce_dtype=enforce_dtype,
-        shape=shape,
-        enforce_shape=enforce_shape,
-    )
-    return orjson.dumps(value)
+    require_pandas()
+    series = _checked(result, dtype, enforce_dtype, shape, enforce_shape)
+    if media_type == CSV:
+        return csv_bytes(_as_table(series))
+    if media_type == ARROW:
+        return arrow_bytes(_as_table(series), "Series")
+    return orjson.dumps(_json_value(series, orient))
 
 
 def encode(
@@ -214,7 +278,7 @@ def encode(
     shape: tuple[int, ...] | None,
     enforce_shape: bool,
 ) -> Response:
-    """The response for an API's Series result."""
+    """The response for an API's Series result, in ``media_type``."""
     content = to_bytes(
         result,
         media_type,
@@ -224,4 +288,4 @@ def encode(
         shape=shape,
         enforce_shape=enforce_shape,
     )
-    return context.apply(Response(content, media_type=JSON))
+    return context.apply(Response(content, media_type=media_type))
