@@ -188,6 +188,10 @@ class Service:
         return any(op.response and op.response.is_stream for op in self.operations)
 
     @property
+    def recursive_aliases(self) -> list[TypeAlias]:
+        return [alias for alias in self.aliases if alias.recursive]
+
+    @property
     def model_names(self) -> list[str]:
         """Every name models.py exports, sorted as ruff sorts ``__all__``."""
         return sorted([m.name for m in self.models] + [a.name for a in self.aliases])

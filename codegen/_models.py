@@ -545,16 +545,13 @@ class ModelBuilder:
         if not self._eager or (merged is not None and _is_object_model(merged)):
             return cls
         if name in self._building:
-            self._problem(
-                pointer("components", "schemas", name),
-                "a recursive schema that is not an object (recursion through arrays or unions "
-                "only) is not supported yet; make the recursion go through an object",
-            )
-            return "_t.Any"
+            return cls  # recursion: the alias becomes a TypeAliasType, read late
         if name not in self._built:
             self.build(name)
         alias = self.aliases.get(cls)
-        return "_t.Any" if alias is None else alias.annotation
+        if alias is None:
+            return "_t.Any"
+        return cls if alias.recursive else alias.annotation
 
     def _literal(self, values: Any, where: str) -> str:
         if (

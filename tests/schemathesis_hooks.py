@@ -94,6 +94,8 @@ def _table_is_rectangular(spec: dict[str, Any], body: Any) -> bool:
     """
     orient = spec.get("orient") or "records"
     if spec.get("type") == "series":
+        if orient == "table" and isinstance(body, dict) and isinstance(body.get("data"), list):
+            return _same_keys(body["data"])
         return not (orient == "split" and isinstance(body, dict)) or _split_fits(body)
     if orient in ("records", "values") and isinstance(body, list):
         return _same_keys(body) and _same_lengths(body)
@@ -114,7 +116,7 @@ def _filter_ragged_tables(context: Any, case: Any) -> bool:
     spec = _io_spec(context)
     if spec.get("type") in ("dataframe", "series") and case.media_type == "application/json":
         return _table_is_rectangular(spec, case.body)
-    if spec.get("type") == "dataframe" and case.media_type == "text/csv":
+    if spec.get("type") in ("dataframe", "series") and case.media_type == "text/csv":
         return case.meta is None or not case.meta.generation.mode.is_negative
     return True
 
@@ -146,9 +148,14 @@ def loosen_response_tuples(context: Any, raw_schema: dict[str, Any]) -> None:
 
 
 def _sample_table(spec: dict[str, Any]) -> Any:
-    """A small DataFrame that fits the spec: its columns, in their declared dtypes."""
+    """A small DataFrame that fits the spec: its columns, in their declared dtypes (a
+    series: one column, named by the series' name)."""
     import pandas as pd
 
+    if spec.get("type") == "series":
+        length = (spec.get("shape") or [-1])[0] if spec.get("enforce_shape") else -1
+        one = {**spec, "type": "dataframe", "columns": ["values"], "shape": [length, 1]}
+        return _sample_table(one)
     dtype = spec.get("dtype")
     dtypes: dict[str, str] = dtype if isinstance(dtype, dict) else {}
     shape = spec.get("shape") if spec.get("enforce_shape") else None
@@ -169,7 +176,7 @@ def _map_table_bodies(context: Any, case: Any) -> Any:
     the table has; a schema-valid (positive) case gets a table that fits the spec."""
     spec = _io_spec(context)
     media_types = ("text/csv", "application/vnd.apache.arrow.stream")
-    if spec.get("type") != "dataframe" or case.media_type not in media_types:
+    if spec.get("type") not in ("dataframe", "series") or case.media_type not in media_types:
         return case
     if case.meta is not None and case.meta.generation.mode.is_negative:
         return case

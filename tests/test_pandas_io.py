@@ -299,6 +299,19 @@ SERIES_CORPUS: dict[str, list[str]] = {
         '{"columns": [], "data": [1]}',
         '{"index": [0]}',
     ],
+    "table": [
+        '{"schema": {"fields": []}, "data": [{"index": 0, "values": 1.5}, {"index": "b", '
+        '"values": null}]}',
+        '{"schema": {"fields": []}, "data": []}',
+        '{"schema": {"fields": []}, "data": [{"index": 0}]}',
+        '{"schema": {"fields": []}, "data": [{"index": 0, "a": 1, "b": 2}]}',
+        '{"schema": {"fields": []}, "data": [{"a": 1, "b": 2}]}',
+        '{"schema": {"fields": []}, "data": [{"index": 0, "a": "x"}]}',
+        '{"schema": {"fields": []}, "data": [{"index": 0.5, "a": 1}]}',
+        '{"schema": {}, "data": []}',
+        '{"data": []}',
+        "[1.5]",
+    ],
 }
 
 
@@ -314,16 +327,66 @@ def test_series_schema_and_server_agree(orient: str, text: str) -> None:
     assert schema_says == server_says, (schema_says, server_says)
 
 
-@pytest.mark.parametrize("orient", ["records", "index", "split", "values"])
-def test_series_round_trips_as_pandas_writes_it(orient: str) -> None:
-    values = pd.Series([1.5, np.nan, 3.0], name="length")
+@pytest.mark.parametrize("orient", ["records", "index", "split", "values", "table"])
+@pytest.mark.parametrize("name", ["length", None])
+def test_series_round_trips_as_pandas_writes_it(orient: str, name: str | None) -> None:
+    values = pd.Series([1.5, np.nan, 3.0], name=name, index=[4, 5, 6])
     descriptor = PandasSeries.from_sample(values, orient=orient)  # type: ignore[arg-type]
     body = series.to_bytes(values, JSON, **series_params(descriptor))
     if orient != "values":  # pandas writes no "values" orient for a Series
         assert orjson.loads(body) == json.loads(values.to_json(orient=orient))  # type: ignore[call-overload]
     validator(series_json_schema(descriptor.io_spec())).validate(orjson.loads(body))
     back = series.decode(body, JSON, **series_params(descriptor))
-    assert_series_equal(back, values, check_names=orient == "split", check_index_type=False)
+    named = orient in ("split", "table")
+    assert_series_equal(
+        back,
+        values,
+        check_names=named,
+        check_index=orient not in ("records", "values"),
+        check_index_type=False,
+    )
+
+
+def test_series_csv_and_arrow_carry_one_named_column() -> None:
+    descriptor = PandasSeries(dtype="float64")
+    values = pd.Series([1.5, np.nan, np.inf], name="length", index=[7, 8, 9])
+    csv = series.to_bytes(values, CSV, **series_params(descriptor))
+    assert csv == values.to_csv(index=False, lineterminator="\n").encode()
+    unnamed = series.to_bytes(values.rename(None), CSV, **series_params(descriptor))
+    assert unnamed == b'""\n1.5\n""\ninf\n'  # the header: an empty name
+    expected = values.reset_index(drop=True)
+    for body, media_type in [
+        (csv, CSV),
+        (series.to_bytes(values, ARROW, **series_params(descriptor)), ARROW),
+    ]:
+        back = series.decode(body, media_type, **series_params(descriptor))
+        assert_series_equal(back, expected)  # the name travels, the index does not
+    assert series.decode(unnamed, CSV, **series_params(descriptor)).name is None
+    arrow = series.to_bytes(values.rename(None), ARROW, **series_params(descriptor))
+    assert from_arrow(arrow).columns.tolist() == [""]
+    codes = PandasSeries(dtype="str")
+    assert series.decode(b'code\n007\n""\n', CSV, **series_params(codes)).tolist()[0] == "007"
+    empty = series.decode(b"n\n", CSV, **series_params(PandasSeries(dtype="int64")))
+    assert empty.dtype == np.int64 and empty.name == "n"
+    with pytest.raises(UnprocessableContent, match="expected one column"):
+        series.decode(b"a,b\n1,2\n", CSV, **series_params(descriptor))
+    with pytest.raises(UnprocessableContent, match="expected one column"):
+        series.decode(to_arrow(make_frame()), ARROW, **series_params(descriptor))
+    with pytest.raises(UnprocessableContent, match="the series: expected dtype float64"):
+        series.decode(b"x\ntall\n", CSV, **series_params(descriptor))
+    strict = PandasSeries(dtype="int64", enforce_dtype=True)
+    int32 = to_arrow(pd.DataFrame({"n": pd.array([1, 2], dtype="int32")}))
+    with pytest.raises(UnprocessableContent, match="expected dtype int64, received int32"):
+        series.decode(int32, ARROW, **series_params(strict))
+    loose = series.decode(int32, ARROW, **series_params(PandasSeries(dtype="int64")))
+    assert loose.dtype == np.int64
+    with pytest.raises(BadRequest, match="not an Arrow IPC stream"):
+        series.decode(b"nope", ARROW, **series_params(descriptor))
+    with pytest.raises(ResponseValidationError, match="infinity"):
+        series.to_bytes(values, JSON, **series_params(descriptor))
+    with pytest.raises(ResponseValidationError, match="'index'"):
+        table = PandasSeries(orient="table")
+        series.to_bytes(pd.Series([1], name="index"), JSON, **series_params(table))
 
 
 def test_from_sample_takes_columns_dtypes_and_example() -> None:
@@ -365,7 +428,7 @@ def test_series_from_sample() -> None:
         (lambda: PandasDataFrame(columns=["a"], shape=(-1, 2)), ValueError, "columns"),
         (lambda: PandasDataFrame(shape=(3,)), ValueError, "(rows, columns)"),
         (lambda: PandasDataFrame(orient="table", columns=["index"]), ValueError, "index"),
-        (lambda: PandasSeries(orient="table"), ValueError, "orient"),  # type: ignore[arg-type]
+        (lambda: PandasSeries(orient="columns"), ValueError, "orient"),  # type: ignore[arg-type]
     ],
 )
 def test_definition_errors(make: Callable[[], object], error: type, message: str) -> None:
@@ -531,14 +594,108 @@ def test_every_orient_round_trips(
     response_schema(document, path).validate(response.json())
 
 
-@pytest.mark.parametrize("orient", ["records", "index", "split"])
+@pytest.mark.parametrize("orient", ["records", "index", "split", "table"])
 def test_series_round_trips(client: httpx.Client, document: dict[str, Any], orient: str) -> None:
-    body = pd.Series([1.5, None, 3.0]).to_json(orient=orient)  # type: ignore[call-overload]
+    body = pd.Series([1.5, None, 3.0], name="s").to_json(orient=orient)  # type: ignore[call-overload]
     path = f"/series_{orient}"
     response = client.post(path, content=body, headers={"content-type": JSON})
     assert response.status_code == 200, response.text
     assert response.json() == json.loads(body)
     response_schema(document, path).validate(response.json())
+
+
+def test_series_csv_and_arrow_in_and_out(client: httpx.Client) -> None:
+    codes = pd.Series(["007", None, "x"], name="code", dtype="str")
+    response = client.post(
+        "/series_codes",
+        content=codes.to_csv(index=False),
+        headers={"content-type": "text/csv; charset=utf-8", "accept": CSV},
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    assert response.text == 'code\n007\n""\nx\n'  # the header row is the series' name
+    response = client.post(
+        "/series_codes", content=to_arrow(codes.to_frame()), headers={"content-type": ARROW}
+    )
+    assert response.json() == ["007", None, "x"]  # Arrow in, JSON out
+    values = pd.Series([1, 2, 3], name="n")
+    response = client.post(
+        "/series_enforced",
+        content=to_arrow(values.to_frame()),
+        headers={"content-type": ARROW, "accept": ARROW},
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == ARROW
+    assert_frame_equal(from_arrow(response.content), values.to_frame())
+    table = client.post("/series_table", content=b'""\n1.5\n""\n', headers={"content-type": CSV})
+    assert table.json() == json.loads(pd.Series([1.5, None]).to_json(orient="table"))
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        (None, JSON),
+        ("text/*", "text/csv; charset=utf-8"),
+        (f"{JSON};q=0.5, {ARROW}", ARROW),
+        ("*/*", JSON),
+    ],
+)
+def test_series_accept_chooses_the_format(
+    client: httpx.Client, accept: str | None, expected: str
+) -> None:
+    headers = {"content-type": JSON} | ({"accept": accept} if accept else {})
+    response = client.post(
+        "/series_split", content=b'{"name": "s", "data": [1.5]}', headers=headers
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == expected
+    if expected == ARROW:
+        assert from_arrow(response.content).to_dict("list") == {"s": [1.5]}
+    not_acceptable = client.post(
+        "/series_split", content=b"[]", headers={"content-type": JSON, "accept": "image/png"}
+    )
+    assert ARROW in assert_problem(not_acceptable, 406, "/series_split")["detail"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "content_type", "status", "detail"),
+    [
+        ("/series_records", b"[1.5", JSON, 400, "not valid JSON"),
+        ("/series_records", b'x,"y\n', CSV, 400, "not CSV"),
+        ("/series_records", b"x\n1\n2,3\n", CSV, 400, "record 3 has 2 fields"),
+        ("/series_records", b"", CSV, 400, "empty"),
+        ("/series_records", b"not arrow", ARROW, 400, "not an Arrow IPC stream"),
+        ("/series_records", b'["tall"]', JSON, 422, "expected dtype float64, received str"),
+        ("/series_records", b"x\ntall\n", CSV, 422, "expected dtype float64, received str"),
+        ("/series_records", b"a,b\n1,2\n", CSV, 422, "expected one column (the series)"),
+        ("/series_enforced", b"n\n1\n2\n3.5\n", CSV, 422, "received float64"),
+        ("/series_enforced", b"n\n1\n2\n", CSV, 422, "expected shape (3,), received (2,)"),
+        ("/series_enforced", b"[1, 2, 3, 4]", JSON, 422, "expected shape (3,)"),
+        (
+            "/series_enforced",
+            to_arrow(pd.DataFrame({"n": pd.array([1, 2, 3], dtype="int32")})),
+            ARROW,
+            422,
+            "the series: expected dtype int64, received int32",
+        ),
+        (
+            "/series_table",
+            b'{"schema": {"fields": []}, "data": [{"index": 0, "a": 1, "b": 2}]}',
+            JSON,
+            422,
+            "one value",
+        ),
+        ("/series_records", b"[1.5]", "text/plain", 415, "text/plain"),
+    ],
+)
+def test_series_bad_bodies(
+    client: httpx.Client, path: str, body: bytes, content_type: str, status: int, detail: str
+) -> None:
+    response = client.post(path, content=body, headers={"content-type": content_type})
+    assert detail in assert_problem(response, status, path)["detail"]
+    assert_still_serving(client)
+    fine = client.post(path, content=b"n\n1\n2\n3\n", headers={"content-type": CSV})
+    assert fine.status_code == 200, fine.text
 
 
 def test_csv_in_and_out(client: httpx.Client) -> None:
@@ -760,6 +917,12 @@ def test_sample_readme_examples(sample: httpx.Client) -> None:
         "index": [0, 1, 2, 3],
         "data": ["setosa", "versicolor", None, "virginica"],
     }
+    csv = sample.post(
+        "/species_by_petal_length",
+        content=b"petal_length\n1.4\n5.6\n",
+        headers={"content-type": CSV, "accept": CSV},
+    )
+    assert csv.text == "species\nsetosa\nvirginica\n"
 
 
 def test_sample_document_carries_the_sample(sample: httpx.Client) -> None:

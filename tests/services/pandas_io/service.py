@@ -24,7 +24,7 @@ for _orient in ORIENTS:
     _frame = PandasDataFrame(orient=_orient, columns=COLUMNS, dtype=DTYPES)  # type: ignore[arg-type]
     svc.api(input=_frame, output=_frame, name=f"frame_{_orient}")(_echo)
 
-for _orient in ["records", "index", "split"]:
+for _orient in ["records", "index", "split", "table"]:
     _series = PandasSeries(orient=_orient, dtype="float64")  # type: ignore[arg-type]
     svc.api(input=_series, output=_series, name=f"series_{_orient}")(_echo)
 
@@ -57,3 +57,18 @@ def fixed_shape(frame: pd.DataFrame) -> pd.DataFrame:
 def any_columns(frame: pd.DataFrame) -> pd.DataFrame:
     """No declaration: any columns of JSON scalars; dtypes as pandas infers them."""
     return frame
+
+
+@svc.api(
+    input=PandasSeries(dtype="int64", enforce_dtype=True, shape=(3,), enforce_shape=True),
+    output=PandasSeries(dtype="int64", enforce_dtype=True),
+)
+def series_enforced(values: pd.Series) -> pd.Series:
+    """Exactly three int64 values; an Arrow column must come in as int64."""
+    return values
+
+
+@svc.api(input=PandasSeries(dtype="str"), output=PandasSeries(dtype="str"))
+def series_codes(codes: pd.Series) -> pd.Series:
+    """Strings: CSV's "007" stays "007"; the series' name travels in the CSV header."""
+    return codes
