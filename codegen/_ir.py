@@ -39,6 +39,8 @@ class Body:
     summary: str
     #: Generated code casts what the codec returns to ``python_type``.
     cast: bool = False
+    #: Imports ``python_type`` needs (beyond typing, numpy.typing and the models).
+    imports: tuple[str, ...] = ()
 
     @property
     def params_code(self) -> str:
@@ -188,6 +190,23 @@ class Service:
         return any(op.response and op.response.is_stream for op in self.operations)
 
     @property
+    def type_imports(self) -> list[str]:
+        """Imports the bodies' Python types need, sorted as isort sorts them."""
+        lines = {line for body in self.bodies for line in body.imports}
+        return sorted(lines, key=lambda line: line.split()[1].lower())
+
+    @property
+    def request_type_imports(self) -> list[str]:
+        lines = {line for op in self.operations if op.request for line in op.request.imports}
+        return sorted(lines, key=lambda line: line.split()[1].lower())
+
+    @property
+    def client_requirements(self) -> list[str]:
+        """Distributions the client needs for its types, beyond dosirak's own."""
+        found = {"pandas>=2.0" if "pandas" in line else "pillow>=10" for line in self.type_imports}
+        return sorted(found)
+
+    @property
     def recursive_aliases(self) -> list[TypeAlias]:
         return [alias for alias in self.aliases if alias.recursive]
 
@@ -198,7 +217,9 @@ class Service:
 
     @property
     def validators_use_typing(self) -> bool:
-        return any("_t." in body.python_type or body.cast for body in self.bodies)
+        """validators.py names request types only (responses go in as ``object``)."""
+        requests = [op.request for op in self.operations if op.request]
+        return any("_t." in body.python_type or body.cast for body in requests)
 
     @property
     def requests_use_models(self) -> bool:

@@ -68,6 +68,8 @@ class Kind:
     #: The codec's ``read`` is typed ``Any`` (it validates into a type given at run time),
     #: so generated code casts its result to ``python_type``.
     read_is_untyped: bool = False
+    #: Imports ``python_type`` needs in generated code (an optional extra's module, say).
+    imports: tuple[str, ...] = ()
     #: The media type object's ``encoding`` (each multipart part's Content-Type), if any.
     encoding: Callable[[Spec, str], dict[str, Any] | None] = lambda spec, media_type: None
 
@@ -164,7 +166,8 @@ KINDS: dict[str, Kind] = {
         name="image",
         media_types=image_media_types,
         schema=image_schema,
-        python_type=lambda spec: "_t.Any",
+        python_type=lambda spec: "_PILImage.Image",
+        imports=("import PIL.Image as _PILImage",),
         params=image_params,
         summary=image_summary,
     ),

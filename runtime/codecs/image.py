@@ -257,7 +257,12 @@ def to_bytes(
                 f"the API returned an image of mode {image.mode}, which cannot be "
                 f"converted to the declared {pilmode}: {exc}"
             ) from None
-    format_name = pil_formats(media_type)[0]
+    formats = pil_formats(media_type)
+    if not formats:
+        raise ResponseValidationError(
+            f"{media_type} is not an image type this API writes; it writes {', '.join(media_types)}"
+        )
+    format_name = formats[0]
     try:
         return _save(image, format_name)
     except (OSError, ValueError, KeyError):

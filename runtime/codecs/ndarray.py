@@ -250,7 +250,18 @@ def to_bytes(
             raise ResponseValidationError(
                 f"the API returned dtype {array.dtype.name}; its output declares {dtype}"
             )
-        array = array.astype(dtype)
+        target = np.dtype(dtype)
+        with np.errstate(invalid="ignore", over="ignore"):
+            cast = array.astype(target)
+            # Integer and bool targets must hold the values exactly (no silent truncation);
+            # float targets may round (float64 → float32), as the schema's "number" allows.
+            exact = target.kind not in "biu" or np.array_equal(cast.astype(array.dtype), array)
+        if not exact:
+            raise ResponseValidationError(
+                f"the API returned dtype {array.dtype.name} with values that {target.name} "
+                "cannot hold exactly"
+            )
+        array = cast
     if shape is not None and enforce_shape and not _shape_matches(array.shape, shape):
         raise ResponseValidationError(
             f"the API returned shape {_shape_text(array.shape)}; "

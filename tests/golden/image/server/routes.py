@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import typing as _t
 
+import PIL.Image as _PILImage
 from dosirak.runtime import codecs as _codecs
 from dosirak.runtime.context import Context as _Context
 from dosirak.runtime.endpoint import guard as _guard
@@ -46,13 +47,13 @@ _STATS_STATUSES = (200,)
 class Operations(_t.Protocol):
     """What serves the document: one coroutine per operation."""
 
-    async def grayscale_thumbnail(self, body: _t.Any, context: _Context, /) -> object:
+    async def grayscale_thumbnail(self, body: _PILImage.Image, context: _Context, /) -> object:
         """POST /grayscale_thumbnail: A grayscale thumbnail at most 128 pixels on its
         longer side.
         """
         ...
 
-    async def stats(self, body: _t.Any, context: _Context, /) -> object:
+    async def stats(self, body: _PILImage.Image, context: _Context, /) -> object:
         """POST /stats: The size, mean colour and mean brightness of an image."""
         ...
 

@@ -5,8 +5,7 @@
 
 from __future__ import annotations
 
-import typing as _t
-
+import PIL.Image as _PILImage
 from dosirak.runtime.codecs import Limits as _Limits
 from dosirak.runtime.codecs import image as _image
 from dosirak.runtime.codecs import json as _json
@@ -19,7 +18,7 @@ from . import models as _models
 
 async def grayscale_thumbnail_request(
     request: _Request, content_type: str, limits: _Limits
-) -> _t.Any:
+) -> _PILImage.Image:
     """POST /grayscale_thumbnail body (image/jpeg or image/png or image/webp or image/bmp
     or image/gif or image/tiff): an image in mode RGB, at most 50000000 pixels.
     """
@@ -61,7 +60,7 @@ def grayscale_thumbnail_response(result: object, context: _Context, media_type: 
     )
 
 
-async def stats_request(request: _Request, content_type: str, limits: _Limits) -> _t.Any:
+async def stats_request(request: _Request, content_type: str, limits: _Limits) -> _PILImage.Image:
     """POST /stats body (image/jpeg or image/png or image/webp or image/bmp or image/gif or
     image/tiff): an image in mode RGB, at most 50000000 pixels.
     """

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import typing as _t
 
+import PIL.Image as _PILImage
 from dosirak.client import AsyncBaseClient as _AsyncBaseClient
 from dosirak.client import BaseClient as _BaseClient
 from dosirak.client import BodySpec as _BodySpec
@@ -106,20 +107,20 @@ class Client(_BaseClient):
 
     def grayscale_thumbnail(
         self,
-        body: _t.Any,
+        body: _PILImage.Image,
         *,
         media_type: str | None = None,
         accept: str | None = None,
-    ) -> _t.Any:
+    ) -> _PILImage.Image:
         """POST /grayscale_thumbnail: A grayscale thumbnail at most 128 pixels on its
         longer side.
         """
         result = self._call(_GRAYSCALE_THUMBNAIL, body, media_type=media_type, accept=accept)
-        return _t.cast("_t.Any", result)
+        return _t.cast("_PILImage.Image", result)
 
     def stats(
         self,
-        body: _t.Any,
+        body: _PILImage.Image,
         *,
         media_type: str | None = None,
         accept: str | None = None,
@@ -134,20 +135,20 @@ class AsyncClient(_AsyncBaseClient):
 
     async def grayscale_thumbnail(
         self,
-        body: _t.Any,
+        body: _PILImage.Image,
         *,
         media_type: str | None = None,
         accept: str | None = None,
-    ) -> _t.Any:
+    ) -> _PILImage.Image:
         """POST /grayscale_thumbnail: A grayscale thumbnail at most 128 pixels on its
         longer side.
         """
         result = await self._call(_GRAYSCALE_THUMBNAIL, body, media_type=media_type, accept=accept)
-        return _t.cast("_t.Any", result)
+        return _t.cast("_PILImage.Image", result)
 
     async def stats(
         self,
-        body: _t.Any,
+        body: _PILImage.Image,
         *,
         media_type: str | None = None,
         accept: str | None = None,
