@@ -25,6 +25,7 @@ import os
 import platform
 import random
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -192,7 +193,7 @@ def workloads() -> list[Workload]:
 class Peer:
     name: str
     label: str
-    #: What its venv holds, beyond the shared packages pinned to dosirak's versions.
+    #: What its venv holds; those in SHARED are pinned to the versions in dosirak's venv.
     requirements: tuple[str, ...]
     #: The server's argv after the interpreter, given the port.
     argv: Callable[[int], list[str]]
@@ -312,6 +313,18 @@ def _versions(python: Path, names: Sequence[str]) -> dict[str, str]:
     return dict(json.loads(result.stdout))
 
 
+def _install_checkout(python: Path, *pip_args: str) -> None:
+    """pip-install a copy of this checkout (setuptools would write build/ into the tree)."""
+    with tempfile.TemporaryDirectory(prefix="dosirak-src-") as tmp:
+        for name in (*DOSIRAK_SOURCES, "README.md"):
+            source, target = ROOT / name, Path(tmp) / name
+            if source.is_dir():
+                shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                shutil.copy2(source, target)
+        _pip(python, *pip_args, tmp)
+
+
 def dosirak_python(venvs: Path, given: str | None) -> Path:
     if given:
         return Path(given).absolute()  # not resolve(): a venv's python is a symlink
@@ -323,15 +336,15 @@ def dosirak_python(venvs: Path, given: str | None) -> Path:
         spec = json.loads(marker.read_text())
         if spec.get("python") == sys.version and spec.get("sources") != fingerprint:
             _say("reinstalling dosirak from this checkout into its bench venv")
-            _pip(python, "--no-deps", "--force-reinstall", str(ROOT))
+            _install_checkout(python, "--no-deps", "--force-reinstall")
             marker.write_text(json.dumps({**spec, "sources": fingerprint}))
     return _ensure_venv(
-        path, {"sources": fingerprint}, lambda py: _pip(py, "--upgrade", "pip", str(ROOT))
+        path, {"sources": fingerprint}, lambda py: _install_checkout(py, "--upgrade", "pip")
     )
 
 
 def peer_python(venvs: Path, peer: Peer, pins: dict[str, str]) -> Path:
-    wanted = sorted(set(peer.requirements) | set(SHARED))
+    wanted = sorted(peer.requirements)
     # FastAPI bounds Starlette itself: leave that one to it.
     requirements = [
         f"{name}=={pins[name]}"
@@ -570,9 +583,7 @@ def report(
         f"round(s) of {args.duration} s per workload after a {args.warmup} s warm-up; "
         f"startup: median of {args.starts} start(s) after one discarded start; "
         "RSS after each round's load (VmRSS, server and children)",
-        "- command: `python bench/run.py "
-        + " ".join(a for a in sys.argv[1:] if not a.startswith("/"))
-        + "`",
+        f"- command: `python bench/run.py {shlex.join(sys.argv[1:])}`",
     ]
     for peer in order:
         pinned = ", ".join(f"{k} {v}" for k, v in sorted(versions.get(peer.name, {}).items()))
@@ -655,6 +666,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     venvs: Path = args.venvs.resolve()
     venvs.mkdir(parents=True, exist_ok=True)
+    (venvs / ".gitignore").write_text("# made by bench/run.py: nothing here is tracked\n*\n")
     all_peers = peers(venvs)
     unknown = set(_csv(args.peers)) - set(all_peers)
     if unknown:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import typing as _t
 
+import pandas as _pd
 from dosirak.runtime import codecs as _codecs
 from dosirak.runtime.context import Context as _Context
 from dosirak.runtime.endpoint import guard as _guard
@@ -44,19 +45,21 @@ _SPECIES_BY_PETAL_LENGTH_STATUSES = (200,)
 class Operations(_t.Protocol):
     """What serves the document: one coroutine per operation."""
 
-    async def classify(self, body: _t.Any, context: _Context, /) -> object:
+    async def classify(self, body: _pd.DataFrame, context: _Context, /) -> object:
         """POST /classify: Classify iris flowers: one row per flower, four measurements in
         cm.
         """
         ...
 
-    async def classify_rows(self, body: _t.Any, context: _Context, /) -> object:
+    async def classify_rows(self, body: _pd.DataFrame, context: _Context, /) -> object:
         """POST /classify_rows: Rows of four numbers, columns by position; answers the
         species of each row.
         """
         ...
 
-    async def species_by_petal_length(self, body: _t.Any, context: _Context, /) -> object:
+    async def species_by_petal_length(
+        self, body: _pd.Series[_t.Any], context: _Context, /
+    ) -> object:
         """POST /species_by_petal_length: A rule of thumb on petal length (cm) alone; null
         for a missing length.
         """

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import typing as _t
 
+import pandas as _pd
 from dosirak.runtime.codecs import Limits as _Limits
 from dosirak.runtime.codecs import dataframe as _dataframe
 from dosirak.runtime.codecs import series as _series
@@ -15,7 +16,7 @@ from starlette.requests import Request as _Request
 from starlette.responses import Response as _Response
 
 
-async def classify_request(request: _Request, content_type: str, limits: _Limits) -> _t.Any:
+async def classify_request(request: _Request, content_type: str, limits: _Limits) -> _pd.DataFrame:
     """POST /classify body (application/json or text/csv or
     application/vnd.apache.arrow.stream): DataFrame (orient records) with columns
     sepal_length (float64), sepal_width (float64), petal_length (float64), petal_width
@@ -59,7 +60,9 @@ def classify_response(result: object, context: _Context, media_type: str) -> _Re
     )
 
 
-async def classify_rows_request(request: _Request, content_type: str, limits: _Limits) -> _t.Any:
+async def classify_rows_request(
+    request: _Request, content_type: str, limits: _Limits
+) -> _pd.DataFrame:
     """POST /classify_rows body (application/json or text/csv or
     application/vnd.apache.arrow.stream): DataFrame (orient values) with columns
     sepal_length (float64), sepal_width (float64), petal_length (float64), petal_width
@@ -97,7 +100,7 @@ def classify_rows_response(result: object, context: _Context, media_type: str) -
 
 async def species_by_petal_length_request(
     request: _Request, content_type: str, limits: _Limits
-) -> _t.Any:
+) -> _pd.Series[_t.Any]:
     """POST /species_by_petal_length body (application/json or text/csv or
     application/vnd.apache.arrow.stream): Series (orient records) of float64, dtype and
     shape enforced.

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import typing as _t
 
+import pandas as _pd
 from dosirak.client import AsyncBaseClient as _AsyncBaseClient
 from dosirak.client import BaseClient as _BaseClient
 from dosirak.client import BodySpec as _BodySpec
@@ -113,42 +114,42 @@ class Client(_BaseClient):
 
     def classify(
         self,
-        body: _t.Any,
+        body: _pd.DataFrame,
         *,
         media_type: str | None = None,
         accept: str | None = None,
-    ) -> _t.Any:
+    ) -> _pd.DataFrame:
         """POST /classify: Classify iris flowers: one row per flower, four measurements in
         cm.
         """
         result = self._call(_CLASSIFY, body, media_type=media_type, accept=accept)
-        return _t.cast("_t.Any", result)
+        return _t.cast("_pd.DataFrame", result)
 
     def classify_rows(
         self,
-        body: _t.Any,
+        body: _pd.DataFrame,
         *,
         media_type: str | None = None,
         accept: str | None = None,
-    ) -> _t.Any:
+    ) -> _pd.Series[_t.Any]:
         """POST /classify_rows: Rows of four numbers, columns by position; answers the
         species of each row.
         """
         result = self._call(_CLASSIFY_ROWS, body, media_type=media_type, accept=accept)
-        return _t.cast("_t.Any", result)
+        return _t.cast("_pd.Series[_t.Any]", result)
 
     def species_by_petal_length(
         self,
-        body: _t.Any,
+        body: _pd.Series[_t.Any],
         *,
         media_type: str | None = None,
         accept: str | None = None,
-    ) -> _t.Any:
+    ) -> _pd.Series[_t.Any]:
         """POST /species_by_petal_length: A rule of thumb on petal length (cm) alone; null
         for a missing length.
         """
         result = self._call(_SPECIES_BY_PETAL_LENGTH, body, media_type=media_type, accept=accept)
-        return _t.cast("_t.Any", result)
+        return _t.cast("_pd.Series[_t.Any]", result)
 
 
 class AsyncClient(_AsyncBaseClient):
@@ -156,41 +157,41 @@ class AsyncClient(_AsyncBaseClient):
 
     async def classify(
         self,
-        body: _t.Any,
+        body: _pd.DataFrame,
         *,
         media_type: str | None = None,
         accept: str | None = None,
-    ) -> _t.Any:
+    ) -> _pd.DataFrame:
         """POST /classify: Classify iris flowers: one row per flower, four measurements in
         cm.
         """
         result = await self._call(_CLASSIFY, body, media_type=media_type, accept=accept)
-        return _t.cast("_t.Any", result)
+        return _t.cast("_pd.DataFrame", result)
 
     async def classify_rows(
         self,
-        body: _t.Any,
+        body: _pd.DataFrame,
         *,
         media_type: str | None = None,
         accept: str | None = None,
-    ) -> _t.Any:
+    ) -> _pd.Series[_t.Any]:
         """POST /classify_rows: Rows of four numbers, columns by position; answers the
         species of each row.
         """
         result = await self._call(_CLASSIFY_ROWS, body, media_type=media_type, accept=accept)
-        return _t.cast("_t.Any", result)
+        return _t.cast("_pd.Series[_t.Any]", result)
 
     async def species_by_petal_length(
         self,
-        body: _t.Any,
+        body: _pd.Series[_t.Any],
         *,
         media_type: str | None = None,
         accept: str | None = None,
-    ) -> _t.Any:
+    ) -> _pd.Series[_t.Any]:
         """POST /species_by_petal_length: A rule of thumb on petal length (cm) alone; null
         for a missing length.
         """
         result = await self._call(
             _SPECIES_BY_PETAL_LENGTH, body, media_type=media_type, accept=accept
         )
-        return _t.cast("_t.Any", result)
+        return _t.cast("_pd.Series[_t.Any]", result)
