@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from . import _ir
+from ._kind_multipart import FORM_DATA, multipart_spec_of
 from ._kinds import KINDS, ModelRef
 from ._models import ModelBuilder
 from ._names import ClassName, PythonIdentifier
@@ -255,7 +256,9 @@ def _operation(
     parameters = [p for p in (_parameter(raw, x, problems, builder) for x in raw.parameters) if p]
     request_body = None
     if raw.request is not None:
-        request_body = _body(raw.request, raw.request_where, target, problems, inline, "request")
+        request_body = _body(
+            raw.request, raw.request_where, target, problems, inline, "request", builder.schemas
+        )
     statuses = tuple(sorted(int(s) for s in raw.responses if s.isdigit() and s.startswith("2")))
     if not statuses:
         problems.append(_skip(f"{where}/responses", "it declares no 2xx response"))
@@ -263,7 +266,9 @@ def _operation(
     response_body = None
     success = _first_success(raw)
     if success is not None:
-        response_body = _body(success[1], success[0], target, problems, inline, "response")
+        response_body = _body(
+            success[1], success[0], target, problems, inline, "response", builder.schemas
+        )
     elif target == "server":
         problems.append(_skip(f"{where}/responses", "the server needs a response body yet"))
     if any(p.level == "error" and not p.narrowing for p in problems):
@@ -315,8 +320,13 @@ def _parameter(
     )
 
 
-def _infer_spec(content: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]] | None:
-    """The IO kind of a body the document gives no ``x-dosirak-io`` for, and its media types."""
+def _infer_spec(
+    content: dict[str, Any], schemas: dict[str, Any]
+) -> tuple[dict[str, Any], tuple[str, ...]] | None:
+    """The IO kind of a body the document gives no ``x-dosirak-io`` for, and its media types.
+
+    ``schemas`` are the document's component schemas a multipart body's ``$ref`` names.
+    """
     json_type = _json_media(content)
     if json_type is not None:
         ref = content[json_type].get("schema", {}).get("$ref", "")
@@ -324,6 +334,11 @@ def _infer_spec(content: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...
         model = ref[len(prefix) :] if ref.startswith(prefix) else None
         return {"type": "json", "model": model}, (json_type,)
     types = [t.partition(";")[0].strip().lower() for t in content]
+    if FORM_DATA in content:
+        media = content[FORM_DATA]
+        multipart = multipart_spec_of(media.get("schema", {}), media.get("encoding") or {}, schemas)
+        if multipart is not None:
+            return multipart, (FORM_DATA,)
     if "text/plain" in types:
         return {"type": "text"}, ("text/plain",)
     if "application/x-npy" in types:
@@ -352,11 +367,12 @@ def _body(
     problems: list[Problem],
     inline: dict[str, tuple[str, Any]],
     role: str,
+    schemas: dict[str, Any],
 ) -> _ir.Body | None:
     content = body.get("content", {})
     spec = body.get("x-dosirak-io")
     if spec is None:
-        inferred = _infer_spec(content)
+        inferred = _infer_spec(content, schemas)
         if inferred is None:
             problems.append(_skip(where, f"media types {sorted(content)} are not supported yet"))
             return None

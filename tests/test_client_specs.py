@@ -124,6 +124,18 @@ def test_skipped_pieces_are_listed() -> None:
     assert all(w.startswith("WARNING at #/") for w in skipped)
 
 
+def test_multipart_bodies_without_dosirak_io_are_generated(clients: dict[str, Path]) -> None:
+    # haystack's POST /file-upload: an array of binary strings and optional form fields.
+    generated = generate(
+        load_document(SPECS / "haystack-rest-api.json"), target="client", skip_unsupported=True
+    )
+    assert not [w for w in generated.warnings if "file-upload" in str(w)]
+    source = clients["haystack-rest-api.json"] / "haystack_rest_api_client" / "client.py"
+    text = source.read_text()
+    assert "def upload_file(" in text
+    assert '"files": ("file", ("application/octet-stream",), {}, ("repeated",))' in text
+
+
 @pytest.mark.parametrize("name", INVALID)
 def test_invalid_document_names_the_validator_finding(name: str) -> None:
     with pytest.raises(InvalidDocumentError) as info:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import inspect
 import keyword
+from collections.abc import Collection
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
@@ -36,6 +37,13 @@ class Multipart(IODescriptor):
     ``components/schemas`` and the function receives the model. Multipart parts do not
     nest.
 
+    ``repeated`` names parts that may come several times under one name (several files
+    for one field): the function receives a list of them, in order, and the document
+    says an array of the part's schema. ``optional`` names parts that may be left out
+    (not ``required``): the function receives None for one left out. As output, a
+    repeated part takes a list (one part per item) and an optional one None (not sent).
+    So ``repeated`` and ``optional`` cannot be part names.
+
     Example::
 
         class FooModel(BaseModel):
@@ -47,14 +55,36 @@ class Multipart(IODescriptor):
         )
         def predict(arr: np.ndarray, json: FooModel) -> np.ndarray:
             return arr * json.field1
+
+        @svc.api(
+            input=Multipart(files=File(), note=Text(), repeated=["files"], optional=["note"]),
+            output=Json(),
+        )
+        def count(files: list[UploadedFile], note: str | None) -> dict[str, int]:
+            return {"files": len(files)}
     """
 
     kind: ClassVar[str] = "multipart"
     python_type: ClassVar[Any] = dict
 
-    def __init__(self, **fields: IODescriptor) -> None:
+    def __init__(
+        self,
+        *,
+        repeated: Collection[str] = (),
+        optional: Collection[str] = (),
+        **fields: IODescriptor,
+    ) -> None:
         if not fields:
             raise TypeError("Multipart: give at least one part, as name=Descriptor()")
+        for flag, names in (("repeated", repeated), ("optional", optional)):
+            if isinstance(names, (str, IODescriptor)) or not all(isinstance(n, str) for n in names):
+                raise TypeError(
+                    f"Multipart: {flag}= takes a list of part names (so no part may be "
+                    f"called {flag!r}), got {names!r}"
+                )
+            unknown = [n for n in names if n not in fields]
+            if unknown:
+                raise ValueError(f"Multipart: {flag}= names no part(s) {', '.join(unknown)}")
         for name, part in fields.items():
             if not name.isidentifier() or keyword.iskeyword(name):
                 raise ValueError(f"Multipart: part name {name!r} must be a Python identifier")
@@ -72,15 +102,23 @@ class Multipart(IODescriptor):
                     f"got {model!r}; wrap it in a model's field"
                 )
         self.fields: dict[str, IODescriptor] = dict(fields)
+        self.repeated: tuple[str, ...] = tuple(n for n in fields if n in repeated)
+        self.optional: tuple[str, ...] = tuple(n for n in fields if n in optional)
 
     def parts(self) -> dict[str, IODescriptor]:
         return dict(self.fields)
 
     def io_spec(self) -> dict[str, Any]:
-        return {
+        spec: dict[str, Any] = {
             "type": self.kind,
             "parts": {name: part.io_spec() for name, part in self.fields.items()},
         }
+        # Only when some are: documents without them stay as they were.
+        if self.repeated:
+            spec["repeated"] = list(self.repeated)
+        if self.optional:
+            spec["optional"] = list(self.optional)
+        return spec
 
     def json_types(self) -> list[Any]:
         return [t for part in self.fields.values() for t in part.json_types()]
@@ -105,11 +143,23 @@ class Multipart(IODescriptor):
         )
 
     def from_wire(self, value: Any) -> Any:
-        return {name: part.from_wire(value[name]) for name, part in self.fields.items()}
+        return {name: self._part_from_wire(name, value.get(name)) for name in self.fields}
+
+    def _part_from_wire(self, name: str, value: Any) -> Any:
+        part = self.fields[name]
+        if value is None and name in self.optional:
+            return None
+        if name in self.repeated:
+            return [part.from_wire(item) for item in value]
+        return part.from_wire(value)
 
     def call_arguments(self, value: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
         return (), dict(value)
 
     def __repr__(self) -> str:
-        parts = ", ".join(f"{name}={part!r}" for name, part in self.fields.items())
-        return f"Multipart({parts})"
+        parts = [f"{name}={part!r}" for name, part in self.fields.items()]
+        parts += [f"{flag}={list(names)!r}" for flag, names in self._flags() if names]
+        return f"Multipart({', '.join(parts)})"
+
+    def _flags(self) -> list[tuple[str, tuple[str, ...]]]:
+        return [("repeated", self.repeated), ("optional", self.optional)]

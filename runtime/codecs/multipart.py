@@ -13,12 +13,21 @@ validator reads like::
         },
     )
 
+A part spec may carry a fourth item, flags: ``"repeated"`` (the part may come several
+times, as several files under one name: its value is a list, in order) and ``"optional"``
+(it may be left out: its value is then None; an optional repeated part may come no
+times). A request encodes each item of a repeated part's list as its own part, and leaves
+out an optional part that is None::
+
+    parts={"files": ("file", ("application/octet-stream",), {}, ("repeated",))}
+
 The body is parsed as it streams in (python-multipart). Parts are matched by name, never
-by position: a missing, repeated or unknown part is a 422 naming it (``loc`` ``["body",
-"<part>"]``). A part without a Content-Type is taken as its first media type (browsers send
-none for plain fields); any other it does not take is a 415. File parts take any
-Content-Type and are spooled like a raw file body; every other part is held in memory,
-at most `Limits.max_part_bytes` each, and decoded by ``dosirak.runtime.codecs.<kind>``.
+by position: a missing required part, a repeated part not declared repeated or an unknown
+part is a 422 naming it (``loc`` ``["body", "<part>"]``). A part without a Content-Type
+is taken as its first media type (browsers send none for plain fields); any other it does
+not take is a 415. File parts take any Content-Type and are spooled like a raw file
+body; every other part is held in memory, at most `Limits.max_part_bytes` each, and
+decoded by ``dosirak.runtime.codecs.<kind>``.
 """
 
 from __future__ import annotations
@@ -52,8 +61,18 @@ from .file import UploadedFile, append, bounded_stream
 __all__ = ["FORM_DATA", "PartSpec", "decode", "encode", "encode_request", "read", "to_bytes"]
 
 FORM_DATA = "multipart/form-data"
-#: A part's IO kind, the media types it takes (the first by default), its codec arguments.
-PartSpec = tuple[str, tuple[str, ...], Mapping[str, Any]]
+#: A part's IO kind, the media types it takes (the first by default), its codec arguments
+#: and, optionally, its flags (``"repeated"``, ``"optional"``).
+PartSpec = (
+    tuple[str, tuple[str, ...], Mapping[str, Any]]
+    | tuple[str, tuple[str, ...], Mapping[str, Any], tuple[str, ...]]
+)
+REPEATED = "repeated"
+OPTIONAL = "optional"
+
+
+def _flags(spec: PartSpec) -> tuple[str, ...]:
+    return spec[3] if len(spec) > 3 else ()
 
 
 def codec(kind: str) -> ModuleType:
@@ -96,7 +115,8 @@ class _FormReader:
         self.parts = parts
         self.limits = limits
         self.on_upload = on_upload
-        self.received: dict[str, _Part] = {}
+        #: The parts received, by name, in order (several only for a repeated part).
+        self.received: dict[str, list[_Part]] = {}
         self.findings: list[ErrorItem] = []
         #: File data received but not yet written to its spooled file.
         self.pending: list[tuple[UploadedFile, bytes]] = []
@@ -176,7 +196,7 @@ class _FormReader:
             raise BadRequest(f"the Content-Disposition of part {self._count} names no part")
         name = _text(raw_name)
         spec = self.parts.get(name)
-        if spec is None or name in self.received:
+        if spec is None or (name in self.received and REPEATED not in _flags(spec)):
             item = (
                 ErrorItem(("body", name), "this operation takes no such part", "unknown_part")
                 if spec is None
@@ -187,7 +207,7 @@ class _FormReader:
             return  # its data is skipped, not held
         raw_type = self._headers.get(b"content-type")
         part = _Part(name, None if raw_type is None else raw_type.decode("latin-1"))
-        kind, media_types, _ = spec
+        kind, media_types = spec[0], spec[1]
         if kind == "file":
             raw_filename = options.get(b"filename")
             part.upload = UploadedFile(
@@ -196,7 +216,7 @@ class _FormReader:
                 content_type=part.content_type or media_types[0],
             )
             self.on_upload(part.upload)
-        self.received[name] = part
+        self.received.setdefault(name, []).append(part)
         self._current = part
 
     def _part_data(self, data: bytes, start: int, end: int) -> None:
@@ -220,9 +240,9 @@ class _FormReader:
         self.ended = True
 
 
-def _in_part(name: str, item: ErrorItem) -> ErrorItem:
+def _in_part(where: tuple[str | int, ...], item: ErrorItem) -> ErrorItem:
     rest = item.loc[1:] if item.loc[:1] == ("body",) else item.loc
-    return ErrorItem(("body", name, *rest), item.msg, item.type)
+    return ErrorItem(("body", *where, *rest), item.msg, item.type)
 
 
 def _unprocessable(items: list[ErrorItem]) -> UnprocessableContent:
@@ -233,34 +253,48 @@ def _unprocessable(items: list[ErrorItem]) -> UnprocessableContent:
 
 def _decode_parts(reader: _FormReader, parts: Mapping[str, PartSpec]) -> dict[str, Any]:
     findings = list(reader.findings)
-    for name in parts:
-        if name not in reader.received:
+    for name, spec in parts.items():
+        if name not in reader.received and OPTIONAL not in _flags(spec):
             findings.append(ErrorItem(("body", name), "the part is missing", "missing"))
     if findings:
         raise _unprocessable(findings)
     values: dict[str, Any] = {}
     errors: list[ErrorItem] = []
-    for name, (kind, media_types, params) in parts.items():
-        part = reader.received[name]
-        if part.upload is not None:
-            part.upload.seek(0)
-            values[name] = part.upload
-            continue
-        content_type = part.content_type or media_types[0]
-        media_type = content_type.partition(";")[0].strip().lower()
-        if media_type not in media_types:
-            raise UnsupportedMediaType(
-                f"part {name!r} has Content-Type {media_type!r}; send {' or '.join(media_types)}"
-            )
-        try:
-            values[name] = codec(kind).decode(bytes(part.data), content_type, **params)
-        except UnprocessableContent as exc:
-            errors.extend(_in_part(name, item) for item in exc.errors)
-        except ProblemError as exc:
-            raise dataclasses.replace(exc, detail=f"part {name!r}: {exc.detail}") from None
+    for name, spec in parts.items():
+        decoded: list[Any] = []
+        for index, part in enumerate(reader.received.get(name, [])):
+            # A repeated part's findings say which of them: ["body", "files", 1, ...].
+            where: tuple[str | int, ...] = (name, index) if REPEATED in _flags(spec) else (name,)
+            try:
+                decoded.append(_decode_part(part, spec))
+            except UnprocessableContent as exc:
+                errors.extend(_in_part(where, item) for item in exc.errors)
+        if REPEATED in _flags(spec):
+            values[name] = decoded if decoded or OPTIONAL not in _flags(spec) else None
+        else:
+            values[name] = decoded[0] if decoded else None
     if errors:
         raise _unprocessable(errors)
     return values
+
+
+def _decode_part(part: _Part, spec: PartSpec) -> Any:
+    kind, media_types, params = spec[0], spec[1], spec[2]
+    if part.upload is not None:
+        part.upload.seek(0)
+        return part.upload
+    content_type = part.content_type or media_types[0]
+    media_type = content_type.partition(";")[0].strip().lower()
+    if media_type not in media_types:
+        raise UnsupportedMediaType(
+            f"part {part.name!r} has Content-Type {media_type!r}; send {' or '.join(media_types)}"
+        )
+    try:
+        return codec(kind).decode(bytes(part.data), content_type, **params)
+    except UnprocessableContent:
+        raise
+    except ProblemError as exc:
+        raise dataclasses.replace(exc, detail=f"part {part.name!r}: {exc.detail}") from None
 
 
 async def read(
@@ -319,7 +353,8 @@ def _serialise(result: object, parts: Mapping[str, PartSpec]) -> list[tuple[str,
             f"the API returned {type(result).__name__}; its Multipart output takes a dict "
             f"with the parts {names}"
         )
-    missing = [n for n in parts if n not in result]
+    # An optional part may be left out, or given as None: it is not sent.
+    missing = [n for n, spec in parts.items() if n not in result and OPTIONAL not in _flags(spec)]
     unknown = [str(n) for n in result if n not in parts]
     if missing or unknown:
         raise ResponseValidationError(
@@ -327,22 +362,41 @@ def _serialise(result: object, parts: Mapping[str, PartSpec]) -> list[tuple[str,
             f"declares {names} (missing {missing}, unknown {unknown})"
         )
     serialised: list[tuple[str, bytes]] = []
-    for name, (kind, media_types, params) in parts.items():
-        value = result[name]
-        filename = getattr(value, "name", None) if kind == "file" else None
-        try:
-            content = codec(kind).to_bytes(value, media_types[0], **params)
-        except ResponseValidationError as exc:
-            raise ResponseValidationError(f"part {name!r}: {exc}") from None
-        disposition = f'form-data; name="{_quote(name)}"'
-        if isinstance(filename, str) and os.path.basename(filename):
-            disposition += f'; filename="{_quote(os.path.basename(filename))}"'
-        content_type = media_types[0]
-        if content_type.startswith("text/"):
-            content_type += "; charset=utf-8"
-        head = f"Content-Disposition: {disposition}\r\nContent-Type: {content_type}\r\n\r\n"
-        serialised.append((head, content))
+    for name, spec in parts.items():
+        value = result.get(name)
+        if value is None and OPTIONAL in _flags(spec):
+            continue
+        if REPEATED not in _flags(spec):
+            serialised.append(_serialise_part(name, value, spec))
+            continue
+        if isinstance(value, (str, bytes, bytearray, memoryview)) or not isinstance(
+            value, (list, tuple)
+        ):
+            raise ResponseValidationError(
+                f"part {name!r} is repeated: give a list (one item per part), "
+                f"not {type(value).__name__}"
+            )
+        if not value and OPTIONAL not in _flags(spec):
+            raise ResponseValidationError(f"part {name!r} is required: give at least one item")
+        serialised += [_serialise_part(name, item, spec) for item in value]
     return serialised
+
+
+def _serialise_part(name: str, value: object, spec: PartSpec) -> tuple[str, bytes]:
+    kind, media_types, params = spec[0], spec[1], spec[2]
+    filename = getattr(value, "name", None) if kind == "file" else None
+    try:
+        content = codec(kind).to_bytes(value, media_types[0], **params)
+    except ResponseValidationError as exc:
+        raise ResponseValidationError(f"part {name!r}: {exc}") from None
+    disposition = f'form-data; name="{_quote(name)}"'
+    if isinstance(filename, str) and os.path.basename(filename):
+        disposition += f'; filename="{_quote(os.path.basename(filename))}"'
+    content_type = media_types[0]
+    if content_type.startswith("text/"):
+        content_type += "; charset=utf-8"
+    head = f"Content-Disposition: {disposition}\r\nContent-Type: {content_type}\r\n\r\n"
+    return head, content
 
 
 def _assemble(serialised: list[tuple[str, bytes]], boundary: str) -> bytes:
