@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-OUR_CODE = ["dosirak", "codegen", "runtime", "templates", "samples", "tests"]
+OUR_CODE = ["dosirak", "codegen", "runtime", "templates", "samples", "tests", "bench"]
 
 
 def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

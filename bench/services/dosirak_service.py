@@ -33,11 +33,13 @@ class BenchModel(dosirak.Runnable):
     @dosirak.Runnable.method(batchable=True, batch_dim=0)
     def predict(self, x: np.ndarray) -> np.ndarray:
         distances = ((x[:, None, :] - self.centroids[None, :, :]) ** 2).sum(axis=2)
-        return np.argmin(distances, axis=1).astype(np.int64)
+        classes: np.ndarray = np.argmin(distances, axis=1).astype(np.int64)
+        return classes
 
     @dosirak.Runnable.method(batchable=True, batch_dim=0)
     def row_sums(self, x: np.ndarray) -> np.ndarray:
-        return x.sum(axis=1)
+        sums: np.ndarray = x.sum(axis=1)
+        return sums
 
 
 model = dosirak.Runner(BenchModel, name="bench_model", init_params={"centroids": CENTROIDS})
