@@ -76,9 +76,10 @@ def decode(
         exact = True
     else:
         array = _from_json(body, rank_zero=shape == ())
-        # numpy folds booleans mixed with numbers into numbers; the schema does not. As
-        # numbers and booleans are all a numeric array holds, true/false is a boolean.
-        mixed = array.dtype.kind != "b" and (b"true" in body or b"false" in body)
+        # numpy folds booleans mixed with numbers into numbers; the schema does not. The
+        # array parsed as numeric, so the body holds only numbers and true/false, and a
+        # "t" or "f" byte can only be part of a boolean (one memchr, not a word search).
+        mixed = array.dtype.kind != "b" and (b"t" in body or b"f" in body)
         if dtype is not None and np.dtype(dtype).kind != "b" and mixed:
             raise UnprocessableContent(
                 f"expected numbers for dtype {dtype}, received booleans", kind="dtype_error"
