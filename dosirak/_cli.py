@@ -142,6 +142,10 @@ def serve(
     max_part_size: Annotated[
         str, typer.Option(help="Largest multipart part other than a file (as --max-body-size).")
     ] = "16M",
+    log_level: Annotated[
+        str, typer.Option(help="uvicorn's log level: critical, error, warning, info, debug.")
+    ] = "info",
+    access_log: Annotated[bool, typer.Option(help="Log every request.")] = True,
 ) -> None:
     """Serve the service with Swagger UI at /docs."""
     from dosirak.runtime.codecs import Limits
@@ -176,6 +180,8 @@ def serve(
         reload=reload,
         generated_dir=None if generated is None else str(generated),
         limits=limits,
+        log_level=log_level,
+        access_log=access_log,
     )
 
 

@@ -40,6 +40,7 @@ def serve(
     generated_dir: str | None = None,
     limits: Limits | None = None,
     log_level: str = "info",
+    access_log: bool = True,
 ) -> None:
     """Serve ``target`` until interrupted; with ``reload``, restart when its files change."""
     os.environ[_TARGET_ENV] = target
@@ -60,5 +61,6 @@ def serve(
         reload=reload,
         reload_dirs=reload_dirs,
         log_level=log_level,
+        access_log=access_log,
         timeout_graceful_shutdown=30,
     )

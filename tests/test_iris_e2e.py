@@ -278,3 +278,15 @@ def test_bad_size_option_is_a_usage_error(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "not a positive number of bytes" in result.stderr
+
+
+def test_access_log_can_be_turned_off(tmp_path: Path) -> None:
+    from .conftest import start_server, stop_server
+
+    quiet = start_server(IRIS_TARGET, tmp_path, "--no-access-log", "--log-level", "warning")
+    try:
+        assert httpx.post(f"{quiet.base_url}/classify", json=[SETOSA]).json() == [0]
+    finally:
+        stop_server(quiet)
+    assert "POST /classify" not in quiet.log()
+    assert "Application startup complete" not in quiet.log()
