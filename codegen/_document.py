@@ -55,12 +55,11 @@ def build_document(service: Service) -> dict[str, Any]:
         components["schemas"][name] = schema
     components["schemas"].update(sorted(kind_schemas.items()))
     components["schemas"].update(PROBLEM_SCHEMAS)
-    for status, (name, description) in ERROR_RESPONSES.items():
+    for name, description in ERROR_RESPONSES.values():
         components["responses"][name] = {
             "description": description,
             "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }
-        del status
     if problems:
         raise GenerationError(problems)
     info: dict[str, Any] = {"title": service.name, "version": service.version}

@@ -112,20 +112,29 @@ class _InProcess:
         self._params = dict(init_params)
         self._instance: Runnable | None = None
         self._lock = threading.Lock()
+        # Bound methods and whether each is a coroutine function, looked up once per start
+        # rather than on every call.
+        self._methods: dict[str, tuple[Callable[..., Any], bool]] = {}
 
     def start(self) -> None:
         if self._instance is None:
             with self._lock:
                 if self._instance is None:
-                    self._instance = self._class(**self._params)
+                    instance = self._class(**self._params)
+                    self._methods = {}
+                    for name in self._class.runnable_methods():
+                        fn = getattr(instance, name)
+                        self._methods[name] = (fn, inspect.iscoroutinefunction(fn))
+                    self._instance = instance
 
-    def _bound(self, method: str) -> Callable[..., Any]:
-        self.start()
-        return getattr(self._instance, method)  # type: ignore[no-any-return]
+    def _bound(self, method: str) -> tuple[Callable[..., Any], bool]:
+        if self._instance is None:
+            self.start()
+        return self._methods[method]
 
     def call(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        fn = self._bound(method)
-        if inspect.iscoroutinefunction(fn):
+        fn, is_coroutine = self._bound(method)
+        if is_coroutine:
             try:
                 return anyio.from_thread.run(lambda: fn(*args, **kwargs))
             except RuntimeError:  # not in a worker thread of a running loop
@@ -133,13 +142,14 @@ class _InProcess:
         return fn(*args, **kwargs)
 
     async def async_call(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        fn = self._bound(method)
-        if inspect.iscoroutinefunction(fn):
+        fn, is_coroutine = self._bound(method)
+        if is_coroutine:
             return await fn(*args, **kwargs)
         return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs))
 
     def stop(self) -> None:
         self._instance = None
+        self._methods = {}
 
 
 class RunnerMethod:
