@@ -1,0 +1,110 @@
+"""What every diff rule shares: `$ref` resolution, where a change is, and the collector."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ._diff_report import BREAKING, NON_BREAKING, Change, Level
+from ._problems import Problem, pointer
+
+__all__ = ["Changes", "Direction", "Resolver", "Where", "level_for"]
+
+#: Requests are contravariant (the new side must accept all the old side accepted),
+#: responses covariant (the new side must send only what old clients understand).
+Direction = Literal["request", "response"]
+
+
+def level_for(direction: Direction, *, narrowed: bool, widened: bool) -> Level:
+    """Breaking when a request accepts less, or a response may send more, than before."""
+    if (narrowed and direction == "request") or (widened and direction == "response"):
+        return BREAKING
+    return NON_BREAKING
+
+
+class Resolver:
+    """Follows local ``$ref`` s of one document; what cannot be followed is a `Problem`."""
+
+    def __init__(self, document: dict[str, Any], name: str) -> None:
+        self.document = document
+        self.name = name
+        self.problems: list[Problem] = []
+
+    def resolve(self, node: Any, where: str) -> tuple[Any, str | None]:
+        """``node`` with its ``$ref`` chain followed, and the last ref followed (or None).
+
+        OpenAPI 3.1 lets a ``$ref`` have siblings; they apply over the target.
+        """
+        last: str | None = None
+        seen: set[str] = set()
+        while isinstance(node, dict) and isinstance(node.get("$ref"), str):
+            ref = node["$ref"]
+            if ref in seen:
+                self._problem(where, f"$ref {ref!r} refers to itself")
+                return None, last
+            seen.add(ref)
+            target = self._follow(ref, where)
+            if target is None:
+                return None, last
+            siblings = {k: v for k, v in node.items() if k != "$ref"}
+            node = {**target, **siblings} if siblings and isinstance(target, dict) else target
+            last = ref
+        return node, last
+
+    def _follow(self, ref: str, where: str) -> Any:
+        if not ref.startswith("#"):
+            self._problem(where, f"$ref {ref!r} is not local to the document")
+            return None
+        target: Any = self.document
+        for part in ref[2:].split("/") if ref != "#" else []:
+            part = part.replace("~1", "/").replace("~0", "~")
+            if isinstance(target, dict) and part in target:
+                target = target[part]
+            elif isinstance(target, list) and part.isdigit() and int(part) < len(target):
+                target = target[int(part)]
+            else:
+                self._problem(where, f"$ref {ref!r} points nowhere")
+                return None
+        return target
+
+    def _problem(self, where: str, reason: str) -> None:
+        self.problems.append(
+            Problem(where, f"The {self.name} document cannot be compared.", reason)
+        )
+
+
+@dataclass(frozen=True)
+class Where:
+    """A place in an operation, for people (``location``) and tools (``pointer``)."""
+
+    operation: str
+    location: str
+    pointer: str
+    #: The location ends with a property path (``.a.b``), which the next step extends.
+    in_path: bool = False
+
+    @classmethod
+    def top(cls, *parts: str | int, operation: str = "", location: str = "") -> Where:
+        return cls(operation, location, pointer(*parts) if parts else "#")
+
+    def at(self, text: str, *parts: str | int) -> Where:
+        """One step further: ``text`` for people, ``parts`` for the pointer."""
+        escaped = "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+        step = text.startswith((".", "["))
+        if step and self.in_path:
+            location = self.location + text
+        else:
+            location = f"{self.location} {text}".strip()
+        return Where(self.operation, location, self.pointer + escaped, step)
+
+
+@dataclass
+class Changes:
+    """Collects the changes the rules find."""
+
+    items: list[Change] = field(default_factory=list)
+
+    def add(self, rule: str, level: Level, where: Where, message: str) -> None:
+        self.items.append(
+            Change(rule, level, where.operation, where.location, where.pointer, message)
+        )

@@ -1,0 +1,102 @@
+"""Counting, joining and splitting batch values along a dimension.
+
+Arrays (numpy, torch), DataFrames and Series (along rows), and plain lists are batchable;
+a tuple of them is one value per output of a method that returns several.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["BatchValueError", "batch_size", "concat", "split", "take"]
+
+
+class BatchValueError(TypeError):
+    """A value that cannot be batched along the method's batch dimension."""
+
+    def __init__(self, what: str, value: Any, dim: int) -> None:
+        super().__init__(f"{what}: cannot batch a {type(value).__name__} along dimension {dim}")
+        self.value_type = type(value).__name__
+        self.dim = dim
+
+
+def _is_torch(value: Any) -> bool:
+    return type(value).__module__.startswith("torch")
+
+
+def _is_pandas(value: Any) -> bool:
+    return type(value).__module__.startswith("pandas")
+
+
+def batch_size(value: Any, dim: int) -> int:
+    """Items ``value`` holds along ``dim``."""
+    if isinstance(value, np.ndarray) or _is_torch(value):
+        if value.ndim <= dim:
+            raise BatchValueError(f"an array of rank {value.ndim}", value, dim)
+        return int(value.shape[dim])
+    if _is_pandas(value) and dim == 0:
+        return len(value)
+    if isinstance(value, list) and dim == 0:
+        return len(value)
+    raise BatchValueError("batch input", value, dim)
+
+
+def concat(values: Sequence[Any], dim: int) -> Any:
+    """One value made of ``values`` one after the other along ``dim``."""
+    if len(values) == 1:
+        return values[0]
+    first = values[0]
+    if isinstance(first, np.ndarray):
+        return np.concatenate(values, axis=dim)
+    if _is_torch(first):
+        import torch
+
+        return torch.cat(list(values), dim=dim)
+    if _is_pandas(first):
+        import pandas as pd
+
+        return pd.concat(list(values), axis=0)
+    if isinstance(first, list):
+        return [item for value in values for item in value]
+    raise BatchValueError("batch input", first, dim)
+
+
+def split(value: Any, sizes: Sequence[int], dim: int) -> list[Any]:
+    """``value`` cut along ``dim`` into consecutive pieces of ``sizes`` items each.
+
+    A tuple is split element-wise (one output per element). The total must match: a
+    method that returns fewer or more items than it was given breaks its batch contract.
+    """
+    if isinstance(value, tuple):
+        columns = [split(element, sizes, dim) for element in value]
+        return [tuple(column[i] for column in columns) for i in range(len(sizes))]
+    total = sum(sizes)
+    have = batch_size(value, dim) if not isinstance(value, (int, float)) else -1
+    if have != total:
+        raise BatchValueError(
+            f"a batch of {total} items returned {have if have >= 0 else 'a scalar'}", value, dim
+        )
+    if len(sizes) == 1:
+        return [value]
+    pieces: list[Any] = []
+    start = 0
+    for size in sizes:
+        pieces.append(take(value, start, start + size, dim))
+        start += size
+    return pieces
+
+
+def take(value: Any, start: int, stop: int, dim: int) -> Any:
+    """Items ``start:stop`` of ``value`` along ``dim`` (the whole value when that is all)."""
+    if start == 0 and stop == batch_size(value, dim):
+        return value
+    if isinstance(value, np.ndarray) or _is_torch(value):
+        index: list[Any] = [slice(None)] * value.ndim
+        index[dim] = slice(start, stop)
+        return value[tuple(index)]
+    if _is_pandas(value):
+        return value.iloc[start:stop]
+    return value[start:stop]

@@ -1,0 +1,250 @@
+"""The asyncio layer of adaptive batching: one `Batcher` per batchable runner method.
+
+It keeps a bounded FIFO queue, asks its policy (`dosirak.runtime._batching`) what to do
+whenever something changes, joins the chosen items into one call, and hands each caller
+its slice of the result. Back-pressure: a full queue answers 503 with ``Retry-After``; a
+caller whose deadline passes gets 504 and its items leave the queue (a batch already
+running finishes for the others).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from . import _batch_data as data
+from . import _metrics as metrics
+from ._batching import BatchingPolicy, Dispatch, Pending, plan_batch
+from .errors import GatewayTimeout, ServiceUnavailable
+
+__all__ = ["Batcher"]
+
+BatchCall = Callable[[tuple[Any, ...]], Awaitable[Any]]
+
+
+class _Entry:
+    """One caller's request while it is queued or running."""
+
+    __slots__ = (
+        "abandoned",
+        "args",
+        "arrived",
+        "deadline",
+        "dispatched",
+        "done",
+        "future",
+        "pieces",
+        "size",
+    )
+
+    def __init__(
+        self,
+        args: tuple[Any, ...],
+        size: int,
+        arrived: float,
+        deadline: float,
+        future: asyncio.Future[Any],
+    ) -> None:
+        self.args = args
+        self.size = size
+        self.arrived = arrived
+        self.deadline = deadline
+        self.future = future
+        self.dispatched = 0  # items already sent in a batch
+        self.done = 0  # items already answered
+        self.pieces: list[tuple[int, Any]] = []  # (first item, result slice)
+        self.abandoned = False
+
+
+class Batcher:
+    """Batches the calls of one method; lives in (and must be used from) one event loop."""
+
+    def __init__(
+        self,
+        label: tuple[str, str],
+        call: BatchCall,
+        policy: BatchingPolicy,
+        *,
+        in_dim: int = 0,
+        out_dim: int = 0,
+        slots: int = 1,
+        max_queue_items: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.runner, self.method = label
+        self._call = call
+        self.policy = policy
+        self.in_dim = in_dim
+        self.out_dim = out_dim
+        self.slots = slots
+        self.max_queue_items = max_queue_items or policy.max_batch_size * 10
+        self._clock = clock
+        self._queue: deque[_Entry] = deque()
+        self._queued_items = 0
+        self._busy = 0
+        self._wakeup = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._task: asyncio.Task[None] | None = None
+        self._running: set[asyncio.Task[None]] = set()
+        self._closed = False
+        self._depth = metrics.queue_depth(self.runner, self.method)
+
+    @property
+    def queued_items(self) -> int:
+        return self._queued_items
+
+    async def submit(self, args: tuple[Any, ...], deadline: float = math.inf) -> Any:
+        """The method's result for ``args`` (one request), computed in some batch."""
+        if self._closed:
+            raise ServiceUnavailable(
+                f"runner {self.runner!r} is shutting down", headers={"Retry-After": "1"}
+            )
+        if not args:
+            raise TypeError(f"{self.runner}.{self.method}: a batchable method needs an argument")
+        size = data.batch_size(args[0], self.in_dim)
+        for other in args[1:]:
+            if data.batch_size(other, self.in_dim) != size:
+                raise data.BatchValueError(
+                    "arguments with different batch sizes", other, self.in_dim
+                )
+        if size == 0:
+            return await self._call(args)
+        now = self._clock()
+        if self._queued_items and self._queued_items + size > self.max_queue_items:
+            metrics.rejected(self.runner, self.method)
+            wait = self.policy.expected_seconds(self._queued_items) * (
+                self._queued_items / max(1, self.policy.max_batch_size)
+            )
+            raise ServiceUnavailable(
+                f"runner {self.runner!r} has {self._queued_items} items queued for "
+                f"{self.method!r}, its limit is {self.max_queue_items}; retry later",
+                headers={"Retry-After": str(max(1, math.ceil(wait)))},
+            )
+        if deadline <= now:
+            raise GatewayTimeout("the request's deadline passed before it reached the runner")
+        entry = _Entry(args, size, now, deadline, asyncio.get_running_loop().create_future())
+        self._queue.append(entry)
+        self._queued_items += size
+        self._depth.set(self._queued_items)
+        self._idle.clear()
+        self.policy.on_arrival(now, size)
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._dispatch_loop())
+        self._wakeup.set()
+        try:
+            if math.isinf(deadline):
+                return await asyncio.shield(entry.future)
+            return await asyncio.wait_for(asyncio.shield(entry.future), deadline - now)
+        except TimeoutError:
+            self._abandon(entry)
+            metrics.deadline_exceeded(self.runner, self.method)
+            raise GatewayTimeout(
+                f"the request's deadline passed while runner {self.runner!r} worked on it"
+            ) from None
+        except asyncio.CancelledError:
+            self._abandon(entry)
+            raise
+
+    def _abandon(self, entry: _Entry) -> None:
+        entry.abandoned = True
+        left = entry.size - entry.dispatched
+        if left and entry in self._queue:
+            self._queue.remove(entry)
+            self._queued_items -= left
+            self._depth.set(self._queued_items)
+            self._wakeup.set()
+        if not entry.future.done():
+            entry.future.cancel()
+
+    async def _dispatch_loop(self) -> None:
+        while True:
+            now = self._clock()
+            pending = [Pending(e.size - e.dispatched, e.arrived, e.deadline) for e in self._queue]
+            decision = self.policy.decide(now, pending, self.slots - self._busy)
+            if isinstance(decision, Dispatch) and decision.items > 0:
+                self._start_batch(decision.items)
+                continue
+            if not self._queue and not self._busy:
+                self._idle.set()
+            self._wakeup.clear()
+            until = decision.until if not isinstance(decision, Dispatch) else None
+            if until is None:
+                await self._wakeup.wait()
+            else:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wakeup.wait(), max(0.0, until - now))
+
+    def _start_batch(self, items: int) -> None:
+        plan = plan_batch([e.size - e.dispatched for e in self._queue], items)
+        parts: list[tuple[_Entry, int, int]] = []
+        for index, count in plan:
+            entry = self._queue[index]
+            parts.append((entry, entry.dispatched, count))
+            entry.dispatched += count
+        while self._queue and self._queue[0].dispatched == self._queue[0].size:
+            self._queue.popleft()
+        taken = sum(count for _, _, count in parts)
+        self._queued_items -= taken
+        self._depth.set(self._queued_items)
+        width = len(parts[0][0].args)
+        batch_args = tuple(
+            data.concat(
+                [
+                    data.take(e.args[i], start, start + count, self.in_dim)
+                    for e, start, count in parts
+                ],
+                self.in_dim,
+            )
+            for i in range(width)
+        )
+        self._busy += 1
+        task = asyncio.get_running_loop().create_task(self._execute(parts, batch_args, taken))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def _execute(
+        self, parts: list[tuple[_Entry, int, int]], args: tuple[Any, ...], items: int
+    ) -> None:
+        started = self._clock()
+        try:
+            result = await self._call(args)
+            pieces = data.split(result, [count for _, _, count in parts], self.out_dim)
+        except BaseException as exc:  # each caller of the batch gets the failure
+            for entry, _, _ in parts:
+                if not entry.future.done():
+                    entry.future.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        finally:
+            self._busy -= 1
+            self._wakeup.set()
+        elapsed = self._clock() - started
+        self.policy.observe(items, elapsed)
+        metrics.batch_done(self.runner, self.method, items, elapsed)
+        for (entry, start, count), piece in zip(parts, pieces, strict=True):
+            entry.pieces.append((start, piece))
+            entry.done += count
+            if entry.done == entry.size and not entry.future.done():
+                entry.pieces.sort(key=lambda p: p[0])
+                entry.future.set_result(data.concat([p for _, p in entry.pieces], self.out_dim))
+
+    async def drain(self) -> None:
+        """Refuse new requests, finish every queued and running batch, then stop."""
+        self._closed = True
+        self._wakeup.set()
+        while self._queue or self._busy:
+            self._idle.clear()
+            self._wakeup.set()
+            await self._idle.wait()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None

@@ -1,0 +1,216 @@
+"""The asyncio batching layer and the runner's use of it, without a server."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import numpy as np
+import pytest
+from dosirak.runtime._batcher import Batcher
+from dosirak.runtime._batching import GreedyPolicy, batching_policy
+from dosirak.runtime.errors import GatewayTimeout, ServiceUnavailable
+
+import dosirak
+
+
+class _Recorder:
+    """A batch call that records the batch sizes it saw and doubles its input."""
+
+    def __init__(self, delay: float = 0.0, fail: bool = False) -> None:
+        self.sizes: list[int] = []
+        self.delay = delay
+        self.fail = fail
+
+    async def __call__(self, args: tuple[Any, ...]) -> Any:
+        self.sizes.append(len(args[0]))
+        await asyncio.sleep(self.delay)
+        if self.fail:
+            raise ValueError("model failed")
+        return args[0] * 2
+
+
+def _batcher(call: _Recorder, size: int = 8, **kwargs: Any) -> Batcher:
+    return Batcher(("model", "predict"), call, GreedyPolicy(size, 1.0), **kwargs)
+
+
+def test_concurrent_requests_share_batches_and_get_their_own_rows() -> None:
+    async def main() -> None:
+        call = _Recorder(delay=0.01)
+        batcher = _batcher(call)
+        inputs = [np.full((1, 2), i, dtype=float) for i in range(20)]
+        results = await asyncio.gather(*(batcher.submit((x,)) for x in inputs))
+        for x, y in zip(inputs, results, strict=True):
+            np.testing.assert_array_equal(y, x * 2)
+        assert sum(call.sizes) == 20
+        assert max(call.sizes) == 8  # counted in items, never above max_batch_size
+        assert len(call.sizes) < 20
+        await batcher.drain()
+
+    asyncio.run(main())
+
+
+def test_large_request_is_split_across_batches_and_reassembled_in_order() -> None:
+    async def main() -> None:
+        call = _Recorder()
+        batcher = _batcher(call, size=4)
+        x = np.arange(10, dtype=float).reshape(10, 1)
+        y = await batcher.submit((x,))
+        np.testing.assert_array_equal(y, x * 2)
+        assert call.sizes == [4, 4, 2]
+        await batcher.drain()
+
+    asyncio.run(main())
+
+
+def test_fifo_order_of_dispatch() -> None:
+    async def main() -> None:
+        seen: list[float] = []
+
+        async def call(args: tuple[Any, ...]) -> Any:
+            seen.extend(args[0][:, 0].tolist())
+            await asyncio.sleep(0.005)
+            return args[0]
+
+        batcher = Batcher(("m", "p"), call, GreedyPolicy(3, 1.0))
+        tasks = []
+        for i in range(9):
+            tasks.append(asyncio.ensure_future(batcher.submit((np.array([[float(i)]]),))))
+            await asyncio.sleep(0)
+        await asyncio.gather(*tasks)
+        assert seen == [float(i) for i in range(9)]
+        await batcher.drain()
+
+    asyncio.run(main())
+
+
+def test_a_failing_batch_fails_each_of_its_callers_and_the_batcher_goes_on() -> None:
+    async def main() -> None:
+        call = _Recorder(fail=True)
+        batcher = _batcher(call)
+        results = await asyncio.gather(
+            *(batcher.submit((np.ones((1, 1)),)) for _ in range(3)), return_exceptions=True
+        )
+        assert all(isinstance(r, ValueError) for r in results)
+        call.fail = False
+        np.testing.assert_array_equal(await batcher.submit((np.ones((1, 1)),)), [[2.0]])
+        await batcher.drain()
+
+    asyncio.run(main())
+
+
+def test_full_queue_answers_503_with_retry_after() -> None:
+    async def main() -> None:
+        call = _Recorder(delay=0.05)
+        batcher = _batcher(call, size=2, max_queue_items=4)
+        first = [asyncio.ensure_future(batcher.submit((np.ones((1, 1)),))) for _ in range(2)]
+        await asyncio.sleep(0.01)  # a batch of 2 runs
+        first += [asyncio.ensure_future(batcher.submit((np.ones((1, 1)),))) for _ in range(4)]
+        await asyncio.sleep(0.01)  # 4 items wait: the queue is full
+        with pytest.raises(ServiceUnavailable) as info:
+            await batcher.submit((np.ones((1, 1)),))
+        assert int(info.value.headers["Retry-After"]) >= 1
+        assert "limit is 4" in info.value.detail
+        assert len(await asyncio.gather(*first)) == 6  # accepted requests all answered
+        await batcher.drain()
+
+    asyncio.run(main())
+
+
+def test_passed_deadline_answers_504_and_frees_the_queue() -> None:
+    async def main() -> None:
+        call = _Recorder(delay=0.1)
+        batcher = _batcher(call, size=1)
+        running = asyncio.ensure_future(batcher.submit((np.ones((1, 1)),)))
+        await asyncio.sleep(0.01)
+        with pytest.raises(GatewayTimeout):
+            await batcher.submit((np.ones((1, 1)),), deadline=time.monotonic() + 0.02)
+        assert batcher.queued_items == 0  # the late request left the queue
+        np.testing.assert_array_equal(await running, [[2.0]])  # still within its deadline
+        assert call.sizes == [1]
+        with pytest.raises(GatewayTimeout):
+            await batcher.submit((np.ones((1, 1)),), deadline=time.monotonic() - 1)
+        await batcher.drain()
+
+    asyncio.run(main())
+
+
+def test_drain_finishes_queued_work_then_refuses() -> None:
+    async def main() -> None:
+        call = _Recorder(delay=0.01)
+        batcher = _batcher(call, size=2)
+        tasks = [asyncio.ensure_future(batcher.submit((np.ones((1, 1)),))) for _ in range(7)]
+        await asyncio.sleep(0)
+        await batcher.drain()
+        assert all(t.done() and not t.exception() for t in tasks)
+        with pytest.raises(ServiceUnavailable, match="shutting down"):
+            await batcher.submit((np.ones((1, 1)),))
+
+    asyncio.run(main())
+
+
+def test_mismatched_argument_batch_sizes_are_refused() -> None:
+    async def main() -> None:
+        batcher = _batcher(_Recorder())
+        with pytest.raises(TypeError, match="different batch sizes"):
+            await batcher.submit((np.ones((2, 1)), np.ones((3, 1))))
+        await batcher.drain()
+
+    asyncio.run(main())
+
+
+class _Doubler(dosirak.Runnable):
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+
+    @dosirak.Runnable.method(batchable=True, batch_dim=(0, 1))
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        self.sizes.append(len(x))
+        time.sleep(0.005)
+        return np.asarray(x * 2).T  # batch along axis 1 on the way out
+
+    @dosirak.Runnable.method
+    def describe(self, prefix: str = "") -> str:
+        return prefix + "doubler"
+
+
+def test_runner_batches_async_calls_along_its_declared_dims() -> None:
+    runner = dosirak.Runner(_Doubler, name="doubler", max_batch_size=16, max_latency_ms=50)
+    runner.init_local()
+
+    async def main() -> list[Any]:
+        xs = [np.full((2, 3), i, dtype=float) for i in range(10)]
+        out = await asyncio.gather(*(runner.predict.async_run(x) for x in xs))
+        await runner.drain()
+        return [(x, y) for x, y in zip(xs, out, strict=True)]
+
+    for x, y in asyncio.run(main()):
+        np.testing.assert_array_equal(y, (x * 2).T)
+    instance = runner._placement._instance  # type: ignore[attr-defined]
+    assert sum(instance.sizes) == 20
+    assert max(instance.sizes) > 2  # requests really shared batches
+    # outside a server, the sync call runs directly; non-batchable methods take kwargs
+    np.testing.assert_array_equal(runner.predict.run(np.ones((1, 3))), 2 * np.ones((3, 1)))
+    assert runner.describe.run(prefix="a ") == "a doubler"
+    runner.shutdown()
+
+
+def test_runner_checks_its_batching_configuration() -> None:
+    with pytest.raises(ValueError, match="unknown batching policy"):
+        dosirak.Runner(_Doubler, name="doubler", batching_policy="nope")
+    with pytest.raises(ValueError, match="does not have"):
+        dosirak.Runner(_Doubler, name="doubler", method_configs={"missing": {"max_batch_size": 2}})
+    with pytest.raises(ValueError, match="unknown keys"):
+        dosirak.Runner(_Doubler, name="doubler", method_configs={"predict": {"max_size": 2}})
+    runner = dosirak.Runner(
+        _Doubler,
+        name="doubler",
+        max_batch_size=32,
+        method_configs={"predict": {"max_latency_ms": 5, "batching_policy": "greedy"}},
+    )
+    assert runner.predict.max_batch_size == 32
+    assert runner.predict.max_latency_ms == 5
+    assert runner.predict.batching
+    assert not runner.describe.batching
+    assert batching_policy(runner.predict.batching_policy, 2, 0.1).max_batch_size == 2

@@ -1,0 +1,155 @@
+"""The batching policy as pure decisions: FIFO, item counting, splitting, deadlines."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from dosirak.runtime._batching import (
+    AdaptivePolicy,
+    CostModel,
+    Dispatch,
+    GreedyPolicy,
+    Pending,
+    Wait,
+    batching_policy,
+    plan_batch,
+    register_batching_policy,
+)
+
+
+def test_plan_takes_whole_requests_in_arrival_order() -> None:
+    assert plan_batch([2, 3, 4], 9) == [(0, 2), (1, 3), (2, 4)]
+    assert plan_batch([2, 3, 4], 5) == [(0, 2), (1, 3)]
+
+
+def test_plan_splits_the_request_that_does_not_fit() -> None:
+    assert plan_batch([3, 5, 2], 6) == [(0, 3), (1, 3)]
+    # a request larger than a whole batch is cut across several batches
+    assert plan_batch([250], 100) == [(0, 100)]
+    assert plan_batch([150], 100) == [(0, 100)]
+
+
+def test_plan_counts_items_not_requests() -> None:
+    plan = plan_batch([1] * 10, 4)
+    assert plan == [(0, 1), (1, 1), (2, 1), (3, 1)]
+    assert sum(count for _, count in plan) == 4
+
+
+def test_cost_model_fits_fixed_and_per_item_cost() -> None:
+    model = CostModel(alpha=0.0)
+    for items in (1, 2, 4, 8, 16, 32):
+        model.observe(items, 0.010 + 0.001 * items)
+    fixed, per_item = model.coefficients
+    assert fixed == pytest.approx(0.010, rel=1e-6)
+    assert per_item == pytest.approx(0.001, rel=1e-6)
+    assert model.predict(64) == pytest.approx(0.074, rel=1e-6)
+
+
+def test_cost_model_with_one_batch_size_takes_the_mean_as_fixed() -> None:
+    model = CostModel()
+    model.observe(8, 0.02)
+    model.observe(8, 0.02)
+    assert model.coefficients == pytest.approx((0.02, 0.0))
+
+
+def test_cost_model_forgets_old_batches() -> None:
+    model = CostModel(alpha=0.5)
+    for _ in range(20):
+        model.observe(4, 0.100)
+    for _ in range(20):
+        model.observe(4, 0.010)
+    assert model.predict(4) == pytest.approx(0.010, rel=1e-3)
+
+
+def test_nothing_to_do_without_a_queue_or_a_free_slot() -> None:
+    policy = AdaptivePolicy(max_batch_size=8)
+    assert policy.decide(0.0, [], idle_slots=1) == Wait()
+    assert policy.decide(0.0, [Pending(3, 0.0)], idle_slots=0) == Wait()
+
+
+def test_full_batch_leaves_at_once_and_counts_at_most_max_items() -> None:
+    policy = AdaptivePolicy(max_batch_size=8)
+    policy.observe(8, 0.01)
+    queue = [Pending(5, 0.0), Pending(5, 0.0)]
+    assert policy.decide(0.0, queue, idle_slots=1) == Dispatch(8)
+
+
+def test_first_request_goes_at_once_before_anything_is_measured() -> None:
+    policy = AdaptivePolicy(max_batch_size=8)
+    policy.on_arrival(0.0, 1)
+    assert policy.decide(0.0, [Pending(1, 0.0)], idle_slots=1) == Dispatch(1)
+
+
+def _busy_policy() -> AdaptivePolicy:
+    """A policy that has seen 10 ms batches and 1000 items/s arriving."""
+    policy = AdaptivePolicy(max_batch_size=64, max_latency_s=0.5, horizon=0.5)
+    for _ in range(10):
+        policy.observe(10, 0.010)
+    for i in range(500):
+        policy.on_arrival(i / 1000, 1)
+    return policy
+
+
+def test_waits_when_more_items_are_expected_during_one_batch() -> None:
+    policy = _busy_policy()
+    now = 0.5
+    # about 1000 items/s x 10 ms = 10 items expected while a batch runs; 2 are queued
+    decision = policy.decide(now, [Pending(1, now), Pending(1, now)], idle_slots=1)
+    assert isinstance(decision, Wait)
+    assert decision.until is not None
+    assert now < decision.until <= now + 0.010
+
+
+def test_dispatches_when_waiting_cannot_fill_the_batch_further() -> None:
+    policy = _busy_policy()
+    now = 0.5
+    queue = [Pending(1, now) for _ in range(20)]
+    assert policy.decide(now, queue, idle_slots=1) == Dispatch(20)
+
+
+def test_never_waits_past_the_latency_budget() -> None:
+    policy = _busy_policy()
+    # the oldest request arrived 495 ms ago; with a 500 ms budget and 10 ms batches it must go
+    now = 0.5
+    assert policy.decide(now, [Pending(1, now - 0.495)], idle_slots=1) == Dispatch(1)
+
+
+def test_never_waits_past_a_request_deadline() -> None:
+    policy = _busy_policy()
+    now = 0.5
+    queue = [Pending(1, now, deadline=now + 0.011), Pending(1, now)]
+    decision = policy.decide(now, queue, idle_slots=1)
+    assert isinstance(decision, Wait)
+    assert decision.until is not None
+    assert decision.until <= now + 0.011 - 0.010 + 1e-9
+    assert policy.decide(now + 0.002, queue, idle_slots=1) == Dispatch(2)
+
+
+def test_idle_arrivals_fade_so_a_lone_request_is_not_held() -> None:
+    policy = _busy_policy()
+    later = 10.0  # the burst ended long ago: nothing more is expected
+    assert policy.decide(later, [Pending(1, later)], idle_slots=1) == Dispatch(1)
+
+
+def test_greedy_policy_dispatches_whatever_is_queued() -> None:
+    policy = GreedyPolicy(max_batch_size=4)
+    assert policy.decide(0.0, [Pending(3, 0.0), Pending(3, 0.0)], idle_slots=1) == Dispatch(4)
+
+
+def test_policies_are_chosen_by_name_and_pluggable() -> None:
+    assert isinstance(batching_policy("adaptive", 8, 0.1), AdaptivePolicy)
+    assert isinstance(batching_policy("greedy", 8, 0.1), GreedyPolicy)
+    with pytest.raises(ValueError, match="unknown batching policy 'nope'"):
+        batching_policy("nope", 8, 0.1)
+    register_batching_policy("test-greedy", lambda size, latency: GreedyPolicy(size, latency))
+    policy = batching_policy("test-greedy", 3, 0.1)
+    assert policy.max_batch_size == 3
+
+
+def test_policy_rejects_nonsense_limits() -> None:
+    with pytest.raises(ValueError, match="max_batch_size"):
+        AdaptivePolicy(max_batch_size=0)
+    with pytest.raises(ValueError, match="max_latency_ms"):
+        AdaptivePolicy(max_batch_size=4, max_latency_s=0)
+    assert math.isinf(Pending(1, 0.0).deadline)
