@@ -3,30 +3,31 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import _ir
 from ._parse import Target, parse_document
 from ._problems import Problem
+from ._publish import pruned_document, published_document
 from ._render import render_client, render_server
+from ._serialize import document_bytes
 from ._validate import validate_document
 
 __all__ = ["Generated", "document_bytes", "generate", "generate_files", "write_files"]
 
 
-def document_bytes(document: dict[str, Any]) -> bytes:
-    """The canonical bytes of a document: what is written, hashed and served."""
-    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()
-
-
 @dataclass
 class Generated:
-    """The files by relative path, and what was left out (as warnings)."""
+    """The files by relative path, what was left out (as warnings) and what was added to
+    the published document (as notes)."""
 
     files: dict[str, bytes]
     warnings: list[Problem] = field(default_factory=list)
+    notes: list[Problem] = field(default_factory=list)
+    #: The IR, for the handler stubs of a spec-first server (`handler_files`).
+    service: _ir.Service | None = None
 
 
 def generate(
@@ -42,10 +43,27 @@ def generate(
     generated is left out and listed in ``warnings``.
     """
     validate_document(document, source=source)
+    notes: list[Problem] = []
+    if target == "server":
+        # What the server publishes declares every response it can send (invariant 3).
+        document, notes = published_document(document)
+        if notes:
+            validate_document(document, source=source, generated=True)
     raw = document_bytes(document)
     service = parse_document(
         document, hashlib.sha256(raw).hexdigest(), target=target, skip_unsupported=skip_unsupported
     )
+    if target == "server" and service.left_out:
+        # What the server does not serve leaves the published document too (invariant 3).
+        document, pruned = pruned_document(document, service.left_out)
+        validate_document(document, source=source, generated=True)
+        warnings = service.warnings
+        raw = document_bytes(document)
+        service = parse_document(
+            document, hashlib.sha256(raw).hexdigest(), target=target, skip_unsupported=True
+        )
+        service.warnings = warnings
+        notes += pruned
     files: dict[str, bytes] = {}
     if target == "server":
         files["openapi.json"] = raw
@@ -53,7 +71,7 @@ def generate(
             files[f"server/{name}"] = text.encode()
     for name, text in render_client(service).items():
         files[f"client/{service.client_package}/{name}"] = text.encode()
-    return Generated(files, service.warnings)
+    return Generated(files, service.warnings, notes, service)
 
 
 def generate_files(document: dict[str, Any], *, source: str = "the document") -> dict[str, bytes]:

@@ -57,6 +57,50 @@ class Body:
         return f"_{self.kind}"
 
 
+def plain_annotation(annotation: str) -> str:
+    """``annotation`` without its pydantic constraints: ``_t.Annotated[int, ...]`` → ``int``.
+
+    Handlers receive values already checked; their signatures say only the types.
+    """
+    head = "_t.Annotated["
+    while head in annotation:
+        start = annotation.index(head)
+        comma = _scan(annotation, start + len(head), stop_at_comma=True)
+        close = _scan(annotation, comma, stop_at_comma=False)
+        if comma >= len(annotation) or close >= len(annotation):
+            return annotation
+        annotation = (
+            annotation[:start] + annotation[start + len(head) : comma] + annotation[close + 1 :]
+        )
+    return annotation
+
+
+def _scan(text: str, index: int, *, stop_at_comma: bool) -> int:
+    """The index of the bracket closing the level ``index`` is in (or of its first comma),
+    skipping string literals."""
+    depth = 0
+    quote = ""
+    while index < len(text):
+        char = text[index]
+        if quote:
+            if char == "\\":
+                index += 1
+            elif char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char in "[(":
+            depth += 1
+        elif char in "])":
+            if depth == 0:
+                return index
+            depth -= 1
+        elif char == "," and depth == 0 and stop_at_comma:
+            return index
+        index += 1
+    return index
+
+
 @dataclass(frozen=True)
 class Parameter:
     """A path, query, header or cookie parameter: ``name`` on the wire, ``python_name`` here."""
@@ -66,6 +110,31 @@ class Parameter:
     location: str
     annotation: str
     required: bool
+    #: The type a value is validated into (``annotation`` without ``| None``).
+    value_type: str = "str"
+    #: An array (form style in query, simple elsewhere); ``explode`` as the document says.
+    array: bool = False
+    explode: bool = True
+    #: The schema's default as Python source, given when the parameter is absent.
+    default: str | None = None
+    #: The name of its TypeAdapter in the server's validators module.
+    adapter: str = ""
+
+    @property
+    def handler_annotation(self) -> str:
+        """The type a handler receives: None only when absent and without a default."""
+        return self.value_type if self.required or self.default is not None else self.annotation
+
+    @property
+    def read_options(self) -> str:
+        options = []
+        if not self.required:
+            options.append(f"default={self.default or 'None'}")
+        if self.array:
+            options.append("array=True")
+        if self.array and not self.explode and self.location == "query":
+            options.append("explode=False")  # elsewhere arrays are never exploded
+        return "".join(f", {option}" for option in options)
 
 
 @dataclass(frozen=True)
@@ -82,8 +151,54 @@ class Operation:
     response: Body | None
     #: The success statuses the document declares, the first being the default.
     statuses: tuple[int, ...] = (200,)
-    #: Parameters, required ones first (clients only, for now).
+    #: Parameters, required ones first.
     parameters: tuple[Parameter, ...] = ()
+    #: Whether a request must have its body (a document's bodies are optional by default).
+    request_required: bool = True
+    description: str | None = None
+
+    @property
+    def route_path(self) -> str:
+        """The path with each template variable named as Starlette can match it."""
+        path = self.path
+        for parameter in self.parameters:
+            if parameter.location == "path":
+                path = path.replace("{" + parameter.name + "}", "{" + parameter.python_name + "}")
+        return path
+
+    @property
+    def body_annotation(self) -> str:
+        """The type of the body the server's handler receives."""
+        if self.request is None:
+            return "None"
+        if self.request_required:
+            return self.request.python_type
+        return f"{self.request.python_type} | None"
+
+    @property
+    def handler_parameters(self) -> list[str]:
+        """The parameters of its function in ``handlers.py``: body, then keywords."""
+        found = [f"body: {plain_annotation(self.body_annotation)}"] if self.request else []
+        found.append("*")
+        found += [
+            f"{p.python_name}: {plain_annotation(p.handler_annotation)}" for p in self.parameters
+        ]
+        return [*found, "context: _Context"]
+
+    @property
+    def handler_returns(self) -> str:
+        if self.response is None:
+            return "None"
+        if self.response.is_stream:
+            return "_abc.AsyncIterator[str]"
+        return self.response.python_type
+
+    @property
+    def keyword_parameters(self) -> list[str]:
+        """``*`` and ``name: type`` for each parameter (none when there are none)."""
+        if not self.parameters:
+            return []
+        return ["*"] + [f"{p.python_name}: {p.handler_annotation}" for p in self.parameters]
 
     @property
     def parameters_code(self) -> str:
@@ -145,6 +260,9 @@ class Service:
     needs_field: bool = False
     #: What was left out (with --skip-unsupported) or narrowed, for the CLI to print.
     warnings: list[Problem] = field(default_factory=list)
+    #: With --skip-unsupported, where: an operation left out (None), or a body narrowed to
+    #: the media types given; the published document leaves the rest out too.
+    left_out: list[tuple[str, tuple[str, ...] | None]] = field(default_factory=list)
 
     @property
     def bodies(self) -> list[Body]:
@@ -165,6 +283,13 @@ class Service:
     def models_use_typing(self) -> bool:
         code = [f"{f.annotation} {f.default}" for m in self.models for f in m.fields]
         return bool(self.aliases) or any("_t." in c for c in code)
+
+    @property
+    def package_version(self) -> str:
+        """``info.version`` as a Python package version (PEP 440), ``0`` if it is not one:
+        ``1.0.27-SNAPSHOT`` is not."""
+        pep440 = r"v?\d+(\.\d+)*((a|b|rc)\d+)?(\.post\d+)?(\.dev\d+)?(\+[a-z0-9.]+)?"
+        return self.version if re.fullmatch(pep440, self.version, re.IGNORECASE) else "0"
 
     @property
     def client_package(self) -> str:
@@ -233,3 +358,44 @@ class Service:
     @property
     def uses_models(self) -> bool:
         return any("_models." in body.python_type for body in self.bodies)
+
+    @property
+    def routes_use_parameters(self) -> bool:
+        """Whether routes.py calls the parameters module (an optional body, no response)."""
+        return any(
+            op.response is None or (op.request is not None and not op.request_required)
+            for op in self.operations
+        )
+
+    @property
+    def has_requests(self) -> bool:
+        return any(op.request for op in self.operations)
+
+    @property
+    def routes_use_validators(self) -> bool:
+        return any(op.request or op.response or op.parameters for op in self.operations)
+
+    @property
+    def has_responses(self) -> bool:
+        return any(op.response for op in self.operations)
+
+    @property
+    def routes_in_order(self) -> list[Operation]:
+        """Concrete paths before templated ones (``/pets/mine`` before ``/pets/{id}``); a
+        HEAD before the GET of its path, which would answer it otherwise."""
+        return sorted(self.operations, key=lambda op: (op.path.count("{"), op.method != "HEAD"))
+
+    @property
+    def parameter_types(self) -> list[str]:
+        return [p.value_type for op in self.operations for p in op.parameters]
+
+    @property
+    def parameter_stdlib_imports(self) -> list[str]:
+        """Standard-library imports the parameters' types need in the server's modules."""
+        code = " ".join(self.parameter_types)
+        found = [("_dt.", "import datetime as _dt"), ("_uuid.", "import uuid as _uuid")]
+        return [line for prefix, line in found if prefix in code]
+
+    @property
+    def parameters_use_pydantic(self) -> bool:
+        return any("_pydantic." in t for t in self.parameter_types)

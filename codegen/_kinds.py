@@ -162,6 +162,17 @@ KINDS: dict[str, Kind] = {
             "text streamed as server-sent events" if spec.get("stream") else "text"
         ),
     ),
+    "form": Kind(
+        name="form",
+        media_types=lambda spec: ("application/x-www-form-urlencoded",),
+        schema=_json_schema,
+        python_type=_json_type,
+        params=_json_params,
+        read_is_untyped=True,
+        summary=lambda spec: (
+            f"form fields validated as {spec['model']}" if spec.get("model") else "form fields"
+        ),
+    ),
     "image": Kind(
         name="image",
         media_types=image_media_types,

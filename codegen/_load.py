@@ -13,8 +13,20 @@ __all__ = ["load_document"]
 
 
 def load_document(path: str | Path) -> dict[str, Any]:
-    """Parse ``path`` as JSON or YAML; a file that is neither is a `GenerationError`."""
+    """Parse ``path`` as JSON or YAML, with `$ref`s to sibling files brought in.
+
+    A referred schema (``common.yaml#/components/schemas/Pet``, or a whole file holding
+    one schema) becomes a component schema of the document under its own name (the file's
+    stem for a whole file) and the `$ref` points there; anything else referred to
+    (parameters, responses, path items) is copied where it is used. A file that cannot
+    be read or parsed, or a `$ref` that points nowhere, is a `GenerationError`.
+    """
     file = Path(path)
+    document = _parse(file)
+    return _Bundler(file, document).bundle()
+
+
+def _parse(file: Path) -> dict[str, Any]:
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -30,3 +42,100 @@ def load_document(path: str | Path) -> dict[str, Any]:
             [Problem(str(file), "Nothing is generated.", "the document is not a mapping")]
         )
     return document
+
+
+_SCHEMA_SECTIONS = ("components/schemas/", "definitions/", "$defs/")
+
+
+class _Bundler:
+    """Brings the sibling files a document refers to into it (see `load_document`)."""
+
+    def __init__(self, file: Path, document: dict[str, Any]) -> None:
+        self.root = file.resolve()
+        self.document = document
+        self.files: dict[Path, Any] = {self.root: document}
+        self.hoisted: dict[tuple[Path, str], str] = {}
+        self.schemas: dict[str, Any] = dict(document.get("components", {}).get("schemas", {}))
+        self.problems: list[Problem] = []
+
+    def bundle(self) -> dict[str, Any]:
+        if not self._has_external(self.document):
+            return self.document
+        bundled = self._walk(self.document, self.root, "#")
+        if self.problems:
+            raise GenerationError(self.problems)
+        if self.schemas:
+            bundled.setdefault("components", {})["schemas"] = self.schemas
+        return dict(bundled)
+
+    def _has_external(self, node: Any) -> bool:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and not ref.startswith("#"):
+                return True
+            return any(self._has_external(v) for v in node.values())
+        if isinstance(node, list):
+            return any(self._has_external(v) for v in node)
+        return False
+
+    def _walk(self, node: Any, file: Path, where: str) -> Any:
+        if isinstance(node, list):
+            return [self._walk(v, file, _child(where, i)) for i, v in enumerate(node)]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        if isinstance(ref, str) and (file != self.root or not ref.startswith("#")):
+            return self._resolve(ref, file, where)
+        walked = {k: self._walk(v, file, _child(where, k)) for k, v in node.items()}
+        if file == self.root and where == "#/components/schemas":
+            self.schemas.update(walked)
+        return walked
+
+    def _resolve(self, ref: str, file: Path, where: str) -> Any:
+        location, _, fragment = ref.partition("#")
+        target_file = (file.parent / location).resolve() if location else file
+        pointer = fragment.lstrip("/")
+        if target_file == self.root and pointer:
+            return {"$ref": f"#/{pointer}"}  # back into the document itself
+        target = self._target(target_file, pointer, ref, where)
+        if target is None:
+            return {"$ref": ref}
+        section = next((s for s in _SCHEMA_SECTIONS if pointer.startswith(s)), None)
+        if section is None and pointer:
+            return self._walk(target, target_file, where)  # a parameter, a response...
+        key = (target_file, pointer)
+        if key not in self.hoisted:
+            name = pointer[len(section) :] if section else target_file.stem
+            name = name.replace("~1", "/").replace("~0", "~")
+            unique = name
+            while unique in self.schemas and self.schemas[unique] != target:
+                unique += "_"
+            self.hoisted[key] = unique
+            self.schemas[unique] = {}  # reserved: a recursive schema refers to itself
+            self.schemas[unique] = self._walk(target, target_file, where)
+        return {"$ref": f"#/components/schemas/{self.hoisted[key]}"}
+
+    def _target(self, file: Path, pointer: str, ref: str, where: str) -> Any:
+        if file not in self.files:
+            try:
+                self.files[file] = _parse(file)
+            except GenerationError as exc:
+                self.problems += [
+                    Problem(where, "Nothing is generated.", f"$ref {ref!r}: {p.reason}")
+                    for p in exc.problems
+                ]
+                return None
+        node: Any = self.files[file]
+        for part in pointer.split("/") if pointer else []:
+            part = part.replace("~1", "/").replace("~0", "~")
+            if not isinstance(node, dict) or part not in node:
+                self.problems.append(
+                    Problem(where, "Nothing is generated.", f"$ref {ref!r} points nowhere")
+                )
+                return None
+            node = node[part]
+        return node
+
+
+def _child(where: str, key: str | int) -> str:
+    return f"{where}/{str(key).replace('~', '~0').replace('/', '~1')}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Literal
 
 from . import _ir
@@ -47,10 +48,11 @@ def parse_document(
 ) -> _ir.Service:
     """The IR of a validated document; raise `GenerationError` with every problem.
 
-    ``target`` is what will be generated: the server serves only what it can serve whole
-    (POST operations with a body, for now); a client also calls operations with
-    parameters, any method, no body. With ``skip_unsupported``, an operation that cannot
-    be generated is left out with a warning (in ``Service.warnings``) instead of stopping.
+    ``target`` is what will be generated: a server (its routes validate parameters and
+    bodies; what it leaves to handlers, such as security and callbacks, is listed as
+    warnings) or a client. With ``skip_unsupported``, an operation that cannot be
+    generated is left out with a warning (in ``Service.warnings``) instead of stopping,
+    and a body narrowed to the media types it supports.
     """
     problems: list[Problem] = []
     raws = collect_operations(document, problems)
@@ -73,8 +75,8 @@ def parse_document(
         version=info.get("version", ""),
         document_sha256=sha256,
     )
-    if target == "server" and document.get("webhooks"):
-        problems.append(_skip("#/webhooks", "webhooks are not served yet"))
+    if target == "server":
+        problems += _server_notes(document, raws)
     names: dict[str, str] = {}
     for raw in raws:
         found: list[Problem] = []
@@ -86,17 +88,27 @@ def parse_document(
                     f"operation name {parsed.name!r} is also used at {names[parsed.name]}",
                 )
             )
+        narrowed = [p.location for p in found if p.narrowing]
         errors = [p for p in found if p.level == "error"]
         if errors and skip_unsupported:
             found = [Problem(p.location, p.consequence, p.reason, "warning") for p in found]
             errors = [p for p in errors if not p.narrowing]
         problems += found
         if parsed is None or errors:
+            if skip_unsupported:
+                service.left_out.append((raw.where, None))
             continue
+        if skip_unsupported:
+            for location in narrowed:
+                if parsed.request and location == raw.request_where:
+                    service.left_out.append((location, parsed.request.media_types))
+                elif parsed.response:
+                    service.left_out.append((location, parsed.response.media_types))
         names[parsed.name] = raw.where
         service.operations.append(parsed)
     if any(p.level == "error" for p in problems):
         raise GenerationError(problems)
+    service.operations = _name_adapters(service.operations)
     service.warnings = [p for p in problems if p.level == "warning"]
     service.models = [builder.models[k] for k in sorted(builder.models)]
     service.aliases = [builder.aliases[k] for k in sorted(builder.aliases)]
@@ -104,6 +116,22 @@ def parse_document(
     service.needs_uuid = builder.needs_uuid
     service.needs_field = builder.needs_field
     return service
+
+
+def _name_adapters(operations: list[_ir.Operation]) -> list[_ir.Operation]:
+    """Each parameter's TypeAdapter name: by operation and parameter, numbered if too long."""
+    named = []
+    count = 0
+    for op in operations:
+        parameters = []
+        for parameter in op.parameters:
+            count += 1
+            name = f"_{op.name}_{parameter.python_name}".upper()
+            if len(name) > 40:
+                name = f"_PARAMETER_{count}"
+            parameters.append(dataclasses.replace(parameter, adapter=name))
+        named.append(dataclasses.replace(op, parameters=tuple(parameters)))
+    return named
 
 
 def _model_schemas(document: dict[str, Any], raws: list[RawOperation]) -> dict[str, Any]:
@@ -153,6 +181,13 @@ def _json_media(content: dict[str, Any]) -> str | None:
     return None
 
 
+def _form_media(content: dict[str, Any]) -> str | None:
+    for media_type in content:
+        if media_type.partition(";")[0].strip().lower() == "application/x-www-form-urlencoded":
+            return str(media_type)
+    return None
+
+
 def _inline_json_schemas(
     raws: list[RawOperation], document: dict[str, Any], taken: dict[str, Any]
 ) -> dict[str, tuple[str, Any]]:
@@ -172,7 +207,8 @@ def _inline_json_schemas(
                 continue
             content = body.get("content", {})
             spec = body.get("x-dosirak-io") or {"type": "json"}
-            media_type = _json_media(content)
+            # A form's fields are a model too, when no JSON media type comes first.
+            media_type = _json_media(content) or _form_media(content)
             if spec.get("type") != "json" or media_type is None:
                 continue
             schema = content[media_type].get("schema", {})
@@ -232,19 +268,7 @@ def _operation(
     unknown = {k for k in operation if k not in _IGNORED_OPERATION_KEYS and not k.startswith("x-")}
     if unknown:
         problems.append(_skip(where, f"{sorted(unknown)} are not supported yet"))
-    if target == "server":
-        if raw.method != "post":
-            problems.append(
-                _skip(where, f"the server serves POST only yet, not {raw.method.upper()}")
-            )
-        if raw.parameters:
-            problems.append(_skip(f"{where}/parameters", "the server takes no parameters yet"))
-        if raw.request is None:
-            problems.append(_skip(where, "the server needs a request body yet"))
-        for key in ("security", "callbacks"):
-            if operation.get(key):
-                problems.append(_skip(f"{where}/{key}", f"the server does not serve {key} yet"))
-    elif "callbacks" in operation:
+    if target == "client" and "callbacks" in operation:
         problems.append(
             Problem(
                 f"{where}/callbacks",
@@ -253,7 +277,13 @@ def _operation(
                 "warning",
             )
         )
-    parameters = [p for p in (_parameter(raw, x, problems, builder) for x in raw.parameters) if p]
+    taken = {"body", "context", "self"}
+    parameters = []
+    for spec in raw.parameters:
+        parameter = _parameter(raw, spec, problems, builder, taken)
+        if parameter is not None:
+            taken.add(parameter.python_name)
+            parameters.append(parameter)
     request_body = None
     if raw.request is not None:
         request_body = _body(
@@ -269,8 +299,6 @@ def _operation(
         response_body = _body(
             success[1], success[0], target, problems, inline, "response", builder.schemas
         )
-    elif target == "server":
-        problems.append(_skip(f"{where}/responses", "the server needs a response body yet"))
     if any(p.level == "error" and not p.narrowing for p in problems):
         return None
     return _ir.Operation(
@@ -283,11 +311,17 @@ def _operation(
         response=response_body,
         statuses=statuses,
         parameters=tuple(sorted(parameters, key=lambda p: not p.required)),
+        request_required=bool(raw.request.get("required", False)) if raw.request else True,
+        description=operation.get("description"),
     )
 
 
 def _parameter(
-    raw: RawOperation, parameter: dict[str, Any], problems: list[Problem], builder: ModelBuilder
+    raw: RawOperation,
+    parameter: dict[str, Any],
+    problems: list[Problem],
+    builder: ModelBuilder,
+    taken: set[str],
 ) -> _ir.Parameter | None:
     name = str(parameter.get("name", ""))
     location = str(parameter.get("in", ""))
@@ -307,17 +341,88 @@ def _parameter(
     if any(word in annotation for word in ("dict[", "_models.")) or (annotation in builder.models):
         problems.append(_skip(where, "object-valued parameters are not supported yet"))
         return None
-    if annotation.startswith("list[") and location != "query":
-        problems.append(_skip(where, f"array parameters in {location} are not supported yet"))
+    array = annotation.startswith("list[")
+    explode = bool(parameter.get("explode", style == "form"))
+    if array and location == "cookie":
+        problems.append(_skip(where, "array parameters in cookies are not supported yet"))
+        return None
+    if array and location != "query" and explode:
+        problems.append(_skip(where, f"exploded array parameters in {location} are not supported"))
         return None
     required = bool(parameter.get("required", location == "path"))
+    default = None
+    if not required and isinstance(schema, dict) and "default" in schema:
+        try:
+            default = python_source(schema["default"])
+        except TypeError:
+            problems.append(
+                _skip(
+                    f"{where}/schema/default",
+                    "only a number, string or boolean default is supported",
+                )
+            )
+            return None
+    python_name = PythonIdentifier(name)
+    while python_name in taken:
+        python_name = PythonIdentifier(f"{python_name}_{location}")
     return _ir.Parameter(
         name=name,
-        python_name=PythonIdentifier(name),
+        python_name=python_name,
         location=location,
         annotation=annotation if required else f"{annotation} | None",
         required=required,
+        value_type=annotation,
+        array=array,
+        explode=explode,
+        default=default,
     )
+
+
+def _server_notes(document: dict[str, Any], raws: list[RawOperation]) -> list[Problem]:
+    """What a generated server leaves to its handlers, as warnings: never silently."""
+    notes: list[Problem] = []
+    if document.get("webhooks"):
+        notes.append(
+            Problem(
+                "#/webhooks",
+                "Nothing is generated for them: the handlers make those requests themselves.",
+                "webhooks are requests the API makes, not ones it serves",
+                "warning",
+            )
+        )
+    schemes = document.get("components", {}).get("securitySchemes", {})
+    secured = bool(document.get("security")) or any(r.operation.get("security") for r in raws)
+    if secured:
+        notes.append(
+            Problem(
+                "#/components/securitySchemes",
+                "The generated server checks no credentials: each handler reads them from "
+                "context.request (headers, query, cookies) and raises a problem to refuse.",
+                f"security schemes {sorted(schemes)} are not enforced by generated code",
+                "warning",
+            )
+        )
+    for raw in raws:
+        if raw.operation.get("callbacks"):
+            notes.append(
+                Problem(
+                    f"{raw.where}/callbacks",
+                    "Nothing is generated for them: the handler makes those requests itself.",
+                    "callbacks are requests the API makes, not ones it serves",
+                    "warning",
+                )
+            )
+        for response_where, response in raw.responses.values():
+            if response.get("links"):
+                notes.append(
+                    Problem(
+                        f"{response_where}/links",
+                        "They stay in the published document; no code follows them.",
+                        "links describe how a client may chain operations",
+                        "warning",
+                    )
+                )
+    return notes
 
 
 def _infer_spec(
@@ -334,6 +439,12 @@ def _infer_spec(
         model = ref[len(prefix) :] if ref.startswith(prefix) else None
         return {"type": "json", "model": model}, (json_type,)
     types = [t.partition(";")[0].strip().lower() for t in content]
+    form = _form_media(content)
+    if form is not None:
+        ref = content[form].get("schema", {}).get("$ref", "")
+        prefix = "#/components/schemas/"
+        model = ref[len(prefix) :] if ref.startswith(prefix) else None
+        return {"type": "form", "model": model}, (form,)
     if FORM_DATA in content:
         media = content[FORM_DATA]
         multipart = multipart_spec_of(media.get("schema", {}), media.get("encoding") or {}, schemas)
@@ -341,6 +452,8 @@ def _infer_spec(
             return multipart, (FORM_DATA,)
     if "text/plain" in types:
         return {"type": "text"}, ("text/plain",)
+    if "text/event-stream" in types:
+        return {"type": "text", "stream": True}, ("text/event-stream",)
     if "application/x-npy" in types:
         return {"type": "ndarray", "dtype": None, "shape": None}, ("application/x-npy",)
     if "application/octet-stream" in types:
@@ -384,9 +497,9 @@ def _body(
                     where,
                     f"The {role} goes as {' or '.join(media_types)} only."
                     if target == "client"
-                    else "The operation is not generated.",
+                    else f"The server's {role} goes as {' or '.join(media_types)} only.",
                     f"media types {left} are not supported yet",
-                    narrowing=target == "client",
+                    narrowing=True,
                 )
             )
     else:

@@ -20,7 +20,8 @@ class Problem:
     location: str
     consequence: str
     reason: str
-    level: Literal["error", "warning"] = "error"
+    #: A note says what the generator added or decided; it stops nothing.
+    level: Literal["error", "warning", "note"] = "error"
     #: The thing is generated, only narrower (fewer media types): with --skip-unsupported
     #: it stays, where other errors leave their operation out.
     narrowing: bool = False

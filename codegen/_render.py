@@ -13,7 +13,7 @@ from dosirak._version import __version__
 from . import _ir
 from ._layout import keyword_argument
 
-__all__ = ["python_source", "render_client", "render_server"]
+__all__ = ["python_source", "render_client", "render_handlers", "render_server"]
 
 _WIDTH = 88
 
@@ -74,7 +74,8 @@ def _signature(
     flat = f"{pad}{keyword} {name}({', '.join(params)}) -> {returns}:"
     if len(flat) <= 100:
         return flat
-    inner = f"{pad}    {', '.join(params)}"
+    # Like Black, a lone parameter split onto its own line gets a trailing comma.
+    inner = f"{pad}    {', '.join(params)}{',' if len(params) == 1 else ''}"
     if len(inner) <= 100:
         return f"{pad}{keyword} {name}(\n{inner}\n{pad}) -> {returns}:"
     lines = "".join(f"{pad}    {p},\n" for p in params)
@@ -87,6 +88,10 @@ def _call(head: str, args: list[str], indent: int) -> str:
     flat = f"{pad}{head}({', '.join(args)})"
     if len(flat) <= 100:
         return flat
+    target, equals, value = head.rpartition(" = ")
+    if equals and len(f"{pad}{head}(") > 100:
+        # The call's head alone is too long: ruff wraps the right-hand side in parentheses.
+        return f"{pad}{target} = (\n{_call(value, args, indent + 4)}\n{pad})"
     inner = f"{pad}    {', '.join(args)}"
     if len(inner) <= 100:
         return f"{pad}{head}(\n{inner}\n{pad})"
@@ -121,6 +126,44 @@ def _assign_tuple(name: str, items: tuple[str, ...]) -> str:
     return f"{name} = (\n{lines})"
 
 
+def _import_block(stdlib: list[str], third_party: list[str]) -> str:
+    """Two import sections as isort orders them: the standard library's, a blank line,
+    then the third-party ``import`` lines (the ``from`` lines the template adds follow)."""
+
+    def ordered(lines: list[str]) -> list[str]:
+        return sorted(set(lines), key=lambda line: line.split()[1].lower())
+
+    text = "".join(f"{line}\n" for line in ordered(stdlib))
+    if text:
+        text += "\n"
+    return text + "".join(f"{line}\n" for line in ordered(third_party))
+
+
+def _adapter_line(name: str, annotation: str) -> str:
+    """``NAME: TypeAdapter[Any] = TypeAdapter(annotation)``, laid out as ruff does."""
+    head = f"{name}: _pydantic.TypeAdapter[_t.Any] = _pydantic.TypeAdapter"
+    return _call(head, [annotation], 0)
+
+
+def _parameter_line(key: str, head: str, args: list[str], options: str, indent: int) -> str:
+    """``"key": found.query(...)``, one dict item, laid out as ruff does."""
+    pad = " " * indent
+    flat = f"{pad}{key}: {head}({', '.join(args)}{options}),"
+    if len(flat) <= 100:
+        return flat.lstrip()
+    every = args + [o.strip() for o in options.split(", ") if o.strip()]
+    inner = f"{pad}    {', '.join(every)}"
+    if len(inner) <= 100:
+        return f"{key}: {head}(\n{inner}\n{pad}),"
+    lines = "".join(f"{pad}    {a},\n" for a in every)
+    return f"{key}: {head}(\n{lines}{pad}),"
+
+
+def _noqa_long(line: str) -> str:
+    """The line, marked for the linter when no layout can make it fit (a long dict item)."""
+    return line if len(line) <= 100 else f"{line}  # noqa: E501"
+
+
 def environment() -> Environment:
     env = Environment(
         loader=PackageLoader("dosirak.templates", "."),
@@ -141,6 +184,10 @@ def environment() -> Environment:
     env.globals["annotation"] = _annotation
     env.globals["overlong"] = _overlong
     env.globals["keyword_argument"] = keyword_argument
+    env.globals["import_block"] = _import_block
+    env.globals["noqa_long"] = _noqa_long
+    env.globals["adapter_line"] = _adapter_line
+    env.globals["parameter_line"] = _parameter_line
     return env
 
 
@@ -166,3 +213,41 @@ def render_server(service: _ir.Service) -> dict[str, str]:
         name: env.get_template(f"{name}.jinja").render(context)
         for name in ("__init__.py", "models.py", "validators.py", "routes.py")
     }
+
+
+#: What a type's alias needs imported in ``handlers.py``, by prefix.
+_HANDLER_IMPORTS = {
+    "_abc.": "import collections.abc as _abc",
+    "_dt.": "import datetime as _dt",
+    "_t.": "import typing as _t",
+    "_uuid.": "import uuid as _uuid",
+    "_npt.": "import numpy.typing as _npt",
+    "_pd.": "import pandas as _pd",
+    "_PILImage.": "import PIL.Image as _PILImage",
+}
+_STDLIB = ("_abc.", "_dt.", "_t.", "_uuid.")
+
+
+def render_handlers(
+    service: _ir.Service, names: set[str] | None = None, *, new: bool = False
+) -> str:
+    """``handlers.py`` with a stub per operation (those in ``names`` when given); with
+    ``new``, the ``handlers_new.py`` that lists operations added since."""
+    operations = [op for op in service.operations if names is None or op.name in names]
+    code = " ".join(" ".join(op.handler_parameters) + " " + op.handler_returns for op in operations)
+    stdlib = [
+        line for prefix, line in _HANDLER_IMPORTS.items() if prefix in code and prefix in _STDLIB
+    ]
+    third = [
+        line
+        for prefix, line in _HANDLER_IMPORTS.items()
+        if prefix in code and prefix not in _STDLIB
+    ]
+    env = environment()
+    return env.get_template("handlers.py.jinja").render(
+        service=service,
+        operations=operations,
+        new=new,
+        imports=_import_block(stdlib, third),
+        uses_models="_models." in code,
+    )

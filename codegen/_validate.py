@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Any
 
-from openapi_spec_validator import validate
+from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator, validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
 from ._problems import GenerationError, Problem
@@ -17,15 +18,36 @@ class InvalidDocumentError(GenerationError):
 
 
 def validate_document(document: dict[str, Any], *, source: str, generated: bool = False) -> None:
-    """Raise `InvalidDocumentError` naming openapi-spec-validator's finding."""
+    """Raise `InvalidDocumentError` naming openapi-spec-validator's findings (the first
+    ten, each shortened: a finding about a schema may quote the whole schema)."""
     try:
         validate(document)
     except OpenAPIValidationError as exc:
-        where = "#/" + "/".join(str(p) for p in getattr(exc, "path", ()))
-        reason = f"openapi-spec-validator: {getattr(exc, 'message', exc)}"
         consequence = (
             "This is a bug in dosirak: please report it with the service."
             if generated
             else f"Nothing is generated from {source}; fix the document."
         )
-        raise InvalidDocumentError([Problem(where, consequence, reason)]) from exc
+        findings: list[Any] = [exc]
+        validator = _VALIDATORS.get(str(document.get("openapi", ""))[:3])
+        if validator is not None:
+            findings = list(islice(validator(document).iter_errors(), _SHOWN + 1)) or findings
+        problems = [_problem(finding, consequence) for finding in findings[:_SHOWN]]
+        if len(findings) > _SHOWN:
+            problems.append(
+                Problem("#/", consequence, "openapi-spec-validator: more findings not shown")
+            )
+        raise InvalidDocumentError(problems) from exc
+
+
+_SHOWN = 5
+_VALIDATORS: dict[str, Any] = {"3.0": OpenAPIV30SpecValidator, "3.1": OpenAPIV31SpecValidator}
+
+
+def _problem(finding: Any, consequence: str) -> Problem:
+    path = getattr(finding, "path", ())
+    where = "#/" + "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in path)
+    message = " ".join(str(getattr(finding, "message", finding)).split())
+    if len(message) > 200:
+        message = message[:200] + "..."
+    return Problem(where, consequence, f"openapi-spec-validator: {message}")

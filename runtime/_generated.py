@@ -28,6 +28,9 @@ class GeneratedServer:
     sha256: str
     package: ModuleType
     routes: ModuleType
+    #: The import name ``DIR`` has: ``server`` is ``{parent}.server`` and a spec-first
+    #: ``handlers.py`` is ``{parent}.handlers`` (so it imports ``from .server import models``).
+    parent: str = ""
 
 
 def load_generated(directory: str | Path) -> GeneratedServer:
@@ -42,7 +45,15 @@ def load_generated(directory: str | Path) -> GeneratedServer:
         )
     document_bytes = document_path.read_bytes()
     sha256 = hashlib.sha256(document_bytes).hexdigest()
-    name = f"_dosirak_generated_{sha256[:16]}"
+    # By document and directory: two directories of one document may hold other handlers.
+    key = hashlib.sha256(f"{sha256}:{root}".encode()).hexdigest()[:16]
+    parent_name = f"_dosirak_generated_{key}"
+    name = f"{parent_name}.server"
+    if parent_name not in sys.modules:
+        # DIR as a package of its own, without running any DIR/__init__.py.
+        parent = ModuleType(parent_name, f"Generated directory {root}")
+        parent.__path__ = [str(root)]
+        sys.modules[parent_name] = parent
     package = sys.modules.get(name)
     if package is None or getattr(package, "__file__", None) != str(server_dir / "__init__.py"):
         spec = importlib.util.spec_from_file_location(
@@ -71,4 +82,5 @@ def load_generated(directory: str | Path) -> GeneratedServer:
         sha256=sha256,
         package=package,
         routes=routes,
+        parent=parent_name,
     )

@@ -117,6 +117,13 @@ def _parameter_text(value: Any) -> str:
     return str(value)
 
 
+def _simple(value: Any) -> str:
+    """A path or header parameter in simple style: an array's items joined by commas."""
+    if isinstance(value, (list, tuple)):
+        return ",".join(_parameter_text(item) for item in value)
+    return _parameter_text(value)
+
+
 def _build(
     http: httpx.Client | httpx.AsyncClient,
     options: _Options,
@@ -142,12 +149,12 @@ def _build(
         if value is None:
             continue
         if location == "path":
-            path = path.replace("{" + name + "}", quote(_parameter_text(value), safe=""))
+            path = path.replace("{" + name + "}", quote(_simple(value), safe=""))
         elif location == "query":
             items = value if isinstance(value, (list, tuple)) else [value]
             query += [(name, _parameter_text(item)) for item in items]  # form, exploded
         elif location == "header":
-            headers[name] = _parameter_text(value)
+            headers[name] = _simple(value)
         else:
             cookies[name] = _parameter_text(value)
     if cookies:

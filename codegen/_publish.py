@@ -1,0 +1,202 @@
+"""The document a generated server publishes: the one it was generated from, plus what the
+runtime can answer that the document does not declare (invariant 3).
+
+A hand-written document rarely declares dosirak's problem responses (400, 413, 415, 422,
+500...). Each operation gets those it lacks, as ``$ref``s to ``components/responses``;
+an operation with no success response gets a 204. What was added is reported as notes.
+A code-first document declares all of it already: publishing it changes nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from ._document import ERROR_HEADERS, ERROR_RESPONSES, PROBLEM_MEDIA_TYPE
+from ._operations import HTTP_METHODS
+from ._problems import Problem
+from ._schemas import PROBLEM_SCHEMAS
+
+__all__ = ["pruned_document", "published_document"]
+
+_NO_CONTENT = {
+    "description": "Success, with no body. Added by dosirak: the document declared no "
+    "success response."
+}
+
+
+def published_document(document: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
+    """``document`` with the responses the server can send added where missing, and notes
+    saying what was added. The document itself is returned when nothing is missing."""
+    added: dict[str, list[str]] = {}
+    no_success: list[str] = []
+    for path, item in document.get("paths", {}).items():
+        if not isinstance(item, dict) or "$ref" in item:
+            continue
+        for method in HTTP_METHODS:
+            operation = item.get(method)
+            if not isinstance(operation, dict):
+                continue
+            responses = operation.get("responses", {})
+            where = f"{method.upper()} {path}"
+            if not any(str(status).startswith("2") for status in responses):
+                no_success.append(where)
+            for status in ERROR_RESPONSES:
+                if status not in responses:
+                    added.setdefault(status, []).append(where)
+    if not added and not no_success:
+        return document, []
+    published = copy.deepcopy(document)
+    names = _component_names(published)
+    for item in published.get("paths", {}).values():
+        if not isinstance(item, dict) or "$ref" in item:
+            continue
+        for method in HTTP_METHODS:
+            operation = item.get(method)
+            if not isinstance(operation, dict):
+                continue
+            responses = operation.setdefault("responses", {})
+            if not any(str(status).startswith("2") for status in responses):
+                responses["204"] = dict(_NO_CONTENT)
+            for status, (name, _) in ERROR_RESPONSES.items():
+                if status not in responses:
+                    responses[status] = {"$ref": f"#/components/responses/{names[name]}"}
+    if added:
+        _add_components(published, names, set(added))
+    notes = []
+    if added:
+        statuses = ", ".join(sorted(added))
+        count = len({where for places in added.values() for where in places})
+        notes.append(
+            Problem(
+                "#/paths",
+                f"The published openapi.json declares them: problem responses {statuses} "
+                f"added where missing, in {count} operation(s).",
+                "the server can answer errors the document does not declare",
+                "note",
+            )
+        )
+    notes += [
+        Problem(
+            "#/paths",
+            f"The published openapi.json declares a 204 for {where}; its handler returns None.",
+            "the operation declares no success response",
+            "note",
+        )
+        for where in no_success
+    ]
+    return published, notes
+
+
+def _component_names(document: dict[str, Any]) -> dict[str, str]:
+    """Our component names, prefixed with ``Dosirak`` where the document uses the name for
+    something else."""
+    components = document.get("components", {})
+    taken_schemas = components.get("schemas", {})
+    taken_responses = components.get("responses", {})
+    clash = any(
+        name in taken_schemas and taken_schemas[name] != schema
+        for name, schema in PROBLEM_SCHEMAS.items()
+    ) or any(
+        name in taken_responses and taken_responses[name] != _response(status, name, "Problem")
+        for status, (name, _) in ERROR_RESPONSES.items()
+    )
+    prefix = "Dosirak" if clash else ""
+    names = {name: prefix + name for name in PROBLEM_SCHEMAS}
+    names.update({name: prefix + name for name, _ in ERROR_RESPONSES.values()})
+    return names
+
+
+def _response(status: str, name: str, problem: str) -> dict[str, Any]:
+    _, description = ERROR_RESPONSES[status]
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": f"#/components/schemas/{problem}"}}},
+    }
+    if status in ERROR_HEADERS:
+        response["headers"] = copy.deepcopy(ERROR_HEADERS[status])
+    return response
+
+
+def _add_components(document: dict[str, Any], names: dict[str, str], statuses: set[str]) -> None:
+    components = document.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
+    for name, schema in PROBLEM_SCHEMAS.items():
+        renamed = copy.deepcopy(schema)
+        errors = renamed.get("properties", {}).get("errors", {})
+        if "items" in errors:  # Problem's list of ProblemItem, under its name here
+            errors["items"]["$ref"] = f"#/components/schemas/{names['ProblemItem']}"
+        schemas.setdefault(names[name], renamed)
+    responses = components.setdefault("responses", {})
+    for status, (name, _) in ERROR_RESPONSES.items():
+        if status in statuses:
+            responses.setdefault(names[name], _response(status, name, names["Problem"]))
+
+
+def pruned_document(
+    document: dict[str, Any], left_out: list[tuple[str, tuple[str, ...] | None]]
+) -> tuple[dict[str, Any], list[Problem]]:
+    """``document`` without what the server leaves out (with ``--skip-unsupported``):
+    operations it does not serve, media types it does not accept or answer. What it
+    publishes must not promise them."""
+    pruned = copy.deepcopy(document)
+    operations = 0
+    media_types = 0
+    for where, kept in left_out:
+        parts = [p.replace("~1", "/").replace("~0", "~") for p in where[2:].split("/")]
+        if parts[:1] != ["paths"] or len(parts) < 3:
+            continue
+        item = pruned.get("paths", {}).get(parts[1])
+        if not isinstance(item, dict):
+            continue
+        if kept is None:
+            if item.pop(parts[2], None) is not None:
+                operations += 1
+            if not any(method in item for method in HTTP_METHODS):
+                del pruned["paths"][parts[1]]
+            continue
+        body = _own_node(pruned, item, parts[2:])
+        if body is not None and isinstance(body.get("content"), dict):
+            before = len(body["content"])
+            body["content"] = {k: v for k, v in body["content"].items() if k in kept}
+            media_types += before - len(body["content"])
+    notes = []
+    if operations or media_types:
+        notes.append(
+            Problem(
+                "#/paths",
+                f"The published openapi.json leaves out {operations} operation(s) and "
+                f"{media_types} media type(s) the server does not serve.",
+                "--skip-unsupported left them out of the server",
+                "note",
+            )
+        )
+    return pruned, notes
+
+
+def _own_node(document: dict[str, Any], node: Any, parts: list[str]) -> dict[str, Any] | None:
+    """The object at ``parts`` below ``node``, a copy of its own if it was a local ``$ref``
+    (a shared ``components/requestBodies`` entry is not pruned for every user)."""
+    for index, part in enumerate(parts):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        child = node[part]
+        if isinstance(child, dict) and isinstance(child.get("$ref"), str):
+            target = _local(document, child["$ref"])
+            if not isinstance(target, dict):
+                return None
+            child = node[part] = copy.deepcopy(target)
+        node = child
+        if index == len(parts) - 1:
+            return node if isinstance(node, dict) else None
+    return None
+
+
+def _local(document: dict[str, Any], ref: str) -> Any:
+    node: Any = document
+    for part in ref.removeprefix("#/").split("/"):
+        part = part.replace("~1", "/").replace("~0", "~")
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return _local(document, node["$ref"]) if isinstance(node, dict) and "$ref" in node else node
