@@ -9,7 +9,6 @@ from pydantic import TypeAdapter
 from ._kinds import KINDS, Spec
 from ._problems import GenerationError, Problem, pointer
 from ._schemas import PROBLEM_SCHEMAS
-from ._validate import validate_document
 
 if TYPE_CHECKING:
     from dosirak import InferenceAPI, Service
@@ -29,13 +28,29 @@ ERROR_RESPONSES: dict[str, tuple[str, str]] = {
     "415": ("UnsupportedMediaType", "The Content-Type is not one this operation accepts."),
     "422": ("ValidationError", "The body parsed but does not fit the schema; see `errors`."),
     "500": ("InternalServerError", "The API or a runner failed; `error_id` names the log entry."),
+    "503": ("ServiceUnavailable", "A runner's queue is full or it is stopping; see Retry-After."),
+    "504": ("GatewayTimeout", "The request's deadline passed before a runner answered it."),
+}
+
+#: Headers an error response carries, by status.
+ERROR_HEADERS: dict[str, dict[str, Any]] = {
+    "503": {
+        "Retry-After": {
+            "description": "Seconds to wait before trying again.",
+            "schema": {"type": "integer", "minimum": 0},
+        }
+    },
 }
 
 Mode = Literal["validation", "serialization"]
 
 
-def build_document(service: Service) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of ``service``, validated with openapi-spec-validator."""
+def build_document(service: Service, *, validate: bool = True) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of ``service``, validated with openapi-spec-validator.
+
+    ``validate=False`` skips the validator (and its import) where the document is only
+    hashed, to find generated code that was made (and validated) from it before.
+    """
     problems: list[Problem] = []
     model_refs = _model_schemas(service, problems)
     paths: dict[str, Any] = {}
@@ -55,11 +70,13 @@ def build_document(service: Service) -> dict[str, Any]:
         components["schemas"][name] = schema
     components["schemas"].update(sorted(kind_schemas.items()))
     components["schemas"].update(PROBLEM_SCHEMAS)
-    for name, description in ERROR_RESPONSES.values():
+    for status, (name, description) in ERROR_RESPONSES.items():
         components["responses"][name] = {
             "description": description,
             "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }
+        if status in ERROR_HEADERS:
+            components["responses"][name]["headers"] = ERROR_HEADERS[status]
     if problems:
         raise GenerationError(problems)
     info: dict[str, Any] = {"title": service.name, "version": service.version}
@@ -71,7 +88,10 @@ def build_document(service: Service) -> dict[str, Any]:
         "paths": paths,
         "components": components,
     }
-    validate_document(document, source=f"service {service.name!r}", generated=True)
+    if validate:
+        from ._validate import validate_document
+
+        validate_document(document, source=f"service {service.name!r}", generated=True)
     return document
 
 

@@ -21,15 +21,25 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
+import math
 import re
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, overload
 
+import anyio
 import anyio.from_thread
 import anyio.to_thread
+
+from dosirak.runtime import _deadline, _inline
+
+if TYPE_CHECKING:
+    from dosirak.runtime._batcher import Batcher
+    from dosirak.runtime._inline import InlineJudge
 
 __all__ = ["Runnable", "RunnableMethodConfig", "Runner", "RunnerMethod"]
 
@@ -91,7 +101,10 @@ class Runnable:
 
 
 class _Placement(Protocol):
-    """Where a runner's methods execute; in-process today, worker processes later."""
+    """Where a runner's methods execute: this process, or worker processes."""
+
+    #: Whether calls leave this process (they must never run on the event loop's thread).
+    remote: bool
 
     def start(self) -> None: ...
 
@@ -107,6 +120,8 @@ class _Placement(Protocol):
 class _InProcess:
     """Runs the runnable in this process, created once on first use or at startup."""
 
+    remote = False
+
     def __init__(self, runnable_class: type[Runnable], init_params: Mapping[str, Any]) -> None:
         self._class = runnable_class
         self._params = dict(init_params)
@@ -115,6 +130,7 @@ class _InProcess:
         # Bound methods and whether each is a coroutine function, looked up once per start
         # rather than on every call.
         self._methods: dict[str, tuple[Callable[..., Any], bool]] = {}
+        self._judges: dict[str, InlineJudge] = {}
 
     def start(self) -> None:
         if self._instance is None:
@@ -145,7 +161,15 @@ class _InProcess:
         fn, is_coroutine = self._bound(method)
         if is_coroutine:
             return await fn(*args, **kwargs)
-        return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs))
+        judge = self._judges.get(method)
+        if judge is None:
+            from dosirak.runtime._inline import InlineJudge
+
+            judge = self._judges[method] = InlineJudge()
+        call = functools.partial(fn, *args, **kwargs)
+        if judge.inline:  # a method proven cheap runs on the loop: no thread hop
+            return judge.run_inline(call)
+        return await anyio.to_thread.run_sync(judge.run_timed, call)
 
     def stop(self) -> None:
         self._instance = None
@@ -153,29 +177,102 @@ class _InProcess:
 
 
 class RunnerMethod:
-    """One method of a runner: ``run`` blocks, ``async_run`` awaits."""
+    """One method of a runner: ``run`` blocks, ``async_run`` awaits.
+
+    Calls to a batchable method made while the server runs go through its adaptive
+    batcher (`dosirak.runtime._batcher`); elsewhere (tests, notebooks) they run directly.
+    """
 
     def __init__(self, runner: Runner, name: str, config: RunnableMethodConfig) -> None:
         self.runner = runner
         self.name = name
         self.config = config
+        options = runner.method_configs.get(name, {})
+        unknown = set(options) - _METHOD_OPTIONS
+        if unknown:
+            raise ValueError(
+                f"runner {runner.name!r}: method_configs[{name!r}] has unknown keys "
+                f"{sorted(unknown)}; known: {sorted(_METHOD_OPTIONS)}"
+            )
+        self.max_batch_size: int = int(
+            options.get("max_batch_size", runner.max_batch_size or _DEFAULT_MAX_BATCH_SIZE)
+        )
+        self.max_latency_ms: float = float(
+            options.get("max_latency_ms", runner.max_latency_ms or _DEFAULT_MAX_LATENCY_MS)
+        )
+        self.batching_policy: str = str(options.get("batching_policy", runner.batching_policy))
+        queue = options.get("max_queue_items", runner.max_queue_items)
+        self.max_queue_items: int | None = None if queue is None else int(queue)
+        if self.max_batch_size < 1:
+            raise ValueError(f"runner {runner.name!r}: max_batch_size must be at least 1")
+        if self.max_latency_ms <= 0:
+            raise ValueError(f"runner {runner.name!r}: max_latency_ms must be positive")
+        dim = config.batch_dim
+        self.in_dim, self.out_dim = (dim, dim) if isinstance(dim, int) else dim
+
+    @property
+    def batching(self) -> bool:
+        """Whether calls are batched (a batchable method with room for more than one item)."""
+        return self.config.batchable and self.max_batch_size > 1
 
     def run(self, *args: Any, **kwargs: Any) -> Any:
-        return self.runner._placement.call(self.name, args, kwargs)
+        # On the event loop's own thread (a cheap sync API run inline, see
+        # dosirak.runtime._inline) there is no waiting for a batch: call directly.
+        placement = self.runner._placement
+        if placement.remote and asyncio._get_running_loop() is None:
+            _inline.adjust_inline_cost(math.inf)  # never inline: it would block the loop
+        if self.batching and not kwargs and asyncio._get_running_loop() is None:
+            deadline = _deadline.request_deadline.get()
+            started = time.perf_counter()
+            try:  # from a sync API function: hand the call to the event loop's batcher
+                result = anyio.from_thread.run(self._batched, args, deadline)
+            except anyio.NoEventLoopError:
+                pass  # not in a server's worker thread (a test, a notebook): run directly
+            else:
+                waited = time.perf_counter() - started
+                _inline.adjust_inline_cost(self._expected_seconds(args) - waited)
+                return result
+        return placement.call(self.name, args, kwargs)
 
     async def async_run(self, *args: Any, **kwargs: Any) -> Any:
+        if self.batching and not kwargs:
+            return await self._batched(args, _deadline.request_deadline.get())
         return await self.runner._placement.async_call(self.name, args, kwargs)
+
+    def _expected_seconds(self, args: tuple[Any, ...]) -> float:
+        """What one direct call with ``args`` costs, by the batcher's cost model."""
+        batcher = self.runner._batchers.get(self.name)
+        if batcher is None:
+            return 0.0
+        from dosirak.runtime._batch_data import batch_size
+
+        return batcher.policy.expected_seconds(batch_size(args[0], self.in_dim))
+
+    async def _batched(self, args: tuple[Any, ...], deadline: float) -> Any:
+        return await self.runner._batcher(self).submit(args, deadline)
 
     def __repr__(self) -> str:
         return f"<RunnerMethod {self.runner.name}.{self.name}>"
 
 
+_DEFAULT_MAX_BATCH_SIZE = 100
+_DEFAULT_MAX_LATENCY_MS = 1000.0
+_METHOD_OPTIONS = {"max_batch_size", "max_latency_ms", "batching_policy", "max_queue_items"}
+
+
 class Runner:
-    """A runnable class bound to its parameters and its placement.
+    """A runnable class bound to its parameters, its batching and its placement.
 
     ``runner.<method>.run(...)`` and ``await runner.<method>.async_run(...)`` call the
     methods marked with `Runnable.method`; ``runner.run(...)`` calls ``__call__`` or
-    the only method there is.
+    the only method there is. Batchable methods batch adaptively: at most
+    ``max_batch_size`` items per call, never holding a request longer than
+    ``max_latency_ms`` allows; ``method_configs={"predict": {...}}`` sets these (and
+    ``batching_policy``, ``max_queue_items``) per method.
+
+    Example::
+
+        runner = dosirak.Runner(IrisModel, max_batch_size=64, max_latency_ms=50)
     """
 
     def __init__(
@@ -184,6 +281,13 @@ class Runner:
         *,
         name: str | None = None,
         init_params: Mapping[str, Any] | None = None,
+        max_batch_size: int | None = None,
+        max_latency_ms: float | None = None,
+        method_configs: Mapping[str, Mapping[str, Any]] | None = None,
+        batching_policy: str = "adaptive",
+        max_queue_items: int | None = None,
+        workers: int | None = None,
+        resources: Mapping[str, Any] | None = None,
     ) -> None:
         if not (isinstance(runnable_class, type) and issubclass(runnable_class, Runnable)):
             raise TypeError(f"Runner: {runnable_class!r} is not a dosirak.Runnable subclass")
@@ -194,14 +298,40 @@ class Runner:
                 f"Runner name {self.name!r} must be lowercase letters, digits, '_', '-' or '.'"
             )
         self.init_params = dict(init_params or {})
+        self.max_batch_size = max_batch_size
+        self.max_latency_ms = max_latency_ms
+        self.method_configs = {k: dict(v) for k, v in (method_configs or {}).items()}
+        self.batching_policy = batching_policy
+        self.max_queue_items = max_queue_items
+        self.workers = workers
+        self.resources = dict(resources or {})
         methods = runnable_class.runnable_methods()
         if not methods:
             raise TypeError(
                 f"Runner {self.name!r}: {runnable_class.__name__} has no method marked "
                 "with @dosirak.Runnable.method"
             )
+        unknown = set(self.method_configs) - set(methods)
+        if unknown:
+            raise ValueError(
+                f"runner {self.name!r}: method_configs names {sorted(unknown)}, which "
+                f"{runnable_class.__name__} does not have; it has {sorted(methods)}"
+            )
         self.methods = {n: RunnerMethod(self, n, c) for n, c in methods.items()}
+        from dosirak.runtime._batching import batching_policy as make_policy
+
+        for method in self.methods.values():  # an unknown policy name fails here, not later
+            make_policy(method.batching_policy, method.max_batch_size, 1.0)
+        from dosirak.runtime._workers import worker_environments
+
+        if workers is not None and workers < 1:
+            raise ValueError(f"runner {self.name!r}: workers must be at least 1, not {workers}")
+        worker_environments(  # unknown or unsupported resources fail here, not at serve time
+            self.resources, runnable_class.SUPPORTED_RESOURCES, 1, self.name
+        )
         self._placement: _Placement = _InProcess(runnable_class, self.init_params)
+        self._batchers: dict[str, Batcher] = {}
+        self._batch_loop: asyncio.AbstractEventLoop | None = None
 
     def __getattr__(self, item: str) -> RunnerMethod:
         methods = self.__dict__.get("methods", {})
@@ -222,6 +352,37 @@ class Runner:
             "call one of them: runner.<method>.run(...)"
         )
 
+    def _batcher(self, method: RunnerMethod) -> Batcher:
+        """The batcher of ``method`` in the running event loop, made on first use."""
+        loop = asyncio.get_running_loop()
+        if self._batch_loop is not loop:
+            self._batchers = {}
+            self._batch_loop = loop
+        batcher = self._batchers.get(method.name)
+        if batcher is None:
+            from dosirak.runtime._batcher import Batcher
+            from dosirak.runtime._batching import batching_policy
+
+            placement = self._placement
+            name = method.name
+
+            async def call(args: tuple[Any, ...]) -> Any:
+                return await placement.async_call(name, args, {})
+
+            batcher = Batcher(
+                (self.name, name),
+                call,
+                batching_policy(
+                    method.batching_policy, method.max_batch_size, method.max_latency_ms / 1000
+                ),
+                in_dim=method.in_dim,
+                out_dim=method.out_dim,
+                slots=getattr(placement, "slots", 1),
+                max_queue_items=method.max_queue_items,
+            )
+            self._batchers[name] = batcher
+        return batcher
+
     def run(self, *args: Any, **kwargs: Any) -> Any:
         return self._default_method().run(*args, **kwargs)
 
@@ -231,6 +392,42 @@ class Runner:
     def init_local(self) -> None:
         """Create the runnable in this process now (tests, notebooks, server startup)."""
         self._placement.start()
+
+    @property
+    def ready(self) -> bool:
+        """Whether calls can run now (in-process: always; workers: at least one alive)."""
+        return getattr(self._placement, "ready", True)
+
+    async def _start_serving(self, *, target: str | None, production: bool) -> None:
+        """Start for a server: in worker processes (``workers``, or all with ``production``),
+        else in this process."""
+        if self.workers is None and not production:
+            await anyio.to_thread.run_sync(self.init_local)
+            return
+        from dosirak.runtime._workers import WorkerProcesses, default_worker_count
+
+        count = self.workers if self.workers is not None else default_worker_count(self)
+        if target is None:
+            raise RuntimeError(
+                f"runner {self.name!r} runs in worker processes, which import the service "
+                "by its target: serve it with `dosirak serve service.py:svc`"
+            )
+        placement = WorkerProcesses(self, target=target, count=count)
+        await placement.astart()
+        self._placement = placement
+
+    async def _stop_serving(self) -> None:
+        """Finish queued work, then stop the workers (or drop the in-process runnable)."""
+        await self.drain()
+        self._placement.stop()
+        self._placement = _InProcess(self.runnable_class, self.init_params)
+
+    async def drain(self) -> None:
+        """Finish every queued and running batch; new batched calls get 503 meanwhile."""
+        batchers = list(self._batchers.values())
+        await asyncio.gather(*(b.drain() for b in batchers))
+        self._batchers = {}
+        self._batch_loop = None
 
     def shutdown(self) -> None:
         self._placement.stop()

@@ -8,17 +8,18 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from ._deadline import DEFAULT_REQUEST_TIMEOUT_S
 from ._docs import docs_routes
 from ._generated import GeneratedServer, StaleGeneratedCodeError, load_generated
+from ._metrics import CONTENT_TYPE_LATEST, exposition, request_done
 from .codecs import Limits
-from .endpoint import problem_response
+from .endpoint import TIMEOUT_KEY, problem_response
 from .errors import (
     MethodNotAllowed,
     NotFound,
@@ -39,8 +40,17 @@ def build_app(
     *,
     runners: Sequence[Runner] = (),
     limits: Limits | None = None,
+    request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S,
+    runner_target: str | None = None,
+    production: bool = False,
 ) -> Starlette:
-    """A Starlette app serving ``generated`` with ``operations`` behind it."""
+    """A Starlette app serving ``generated`` with ``operations`` behind it.
+
+    Each request has ``request_timeout_s`` to be answered: a runner's queue answers 504
+    for a request whose deadline passes. ``/metrics`` serves Prometheus metrics. Runners
+    with ``workers=`` (all of them with ``production``) run in worker processes, which
+    import the service by ``runner_target`` (``service.py:svc``).
+    """
     state = {"ready": False}
     document_bytes = generated.document_bytes
     title = str(generated.document.get("info", {}).get("title", "dosirak"))
@@ -51,25 +61,41 @@ def build_app(
     async def livez(_: Request) -> Response:
         return JSONResponse({"status": "alive"})
 
+    async def metrics(_: Request) -> Response:
+        return Response(exposition(), media_type=CONTENT_TYPE_LATEST)
+
     async def readyz(request: Request) -> Response:
         if not state["ready"]:
             problem = ServiceUnavailable(
                 "the runners are still starting", headers={"Retry-After": "1"}
             )
             return problem_response(problem, request.url.path)
+        down = [runner.name for runner in runners if not runner.ready]
+        if down:
+            problem = ServiceUnavailable(
+                f"runners {down} have no live worker (restarting)", headers={"Retry-After": "1"}
+            )
+            return problem_response(problem, request.url.path)
         return JSONResponse({"status": "ready"})
 
     @contextlib.asynccontextmanager
-    async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        for runner in runners:
-            await anyio.to_thread.run_sync(runner.init_local)
+    async def lifespan(_: Starlette) -> AsyncIterator[dict[str, float]]:
+        try:
+            for runner in runners:
+                await runner._start_serving(target=runner_target, production=production)
+        except BaseException:
+            for runner in runners:
+                runner._placement.stop()
+            raise
         state["ready"] = True
         try:
-            yield
+            yield {TIMEOUT_KEY: request_timeout_s}  # each request's scope["state"] has it
         finally:
             state["ready"] = False
+            # uvicorn has stopped accepting and waited for in-flight requests; what is
+            # still queued or running in a batch finishes before the runners stop.
             for runner in runners:
-                runner.shutdown()
+                await runner._stop_serving()
 
     routes: list[BaseRoute] = list(
         generated.routes.build_routes(operations, limits=limits or Limits())
@@ -78,6 +104,7 @@ def build_app(
         Route("/openapi.json", openapi, methods=["GET"], include_in_schema=False),
         Route("/livez", livez, methods=["GET"], include_in_schema=False),
         Route("/readyz", readyz, methods=["GET"], include_in_schema=False),
+        Route("/metrics", metrics, methods=["GET"], include_in_schema=False),
         *docs_routes(openapi_url="/openapi.json", title=title),
     ]
     return Starlette(
@@ -88,6 +115,12 @@ def build_app(
 
 
 async def _http_problem(request: Request, exc: HTTPException) -> Response:
+    response = _http_problem_response(request, exc)
+    request_done("<unmatched>", request.method, response.status_code, 0.0)
+    return response
+
+
+def _http_problem_response(request: Request, exc: HTTPException) -> Response:
     problem: ProblemError
     if exc.status_code == 404:
         problem = NotFound(f"no route {request.url.path}; see /docs for the API")
@@ -118,7 +151,8 @@ def app_for_service(
     directory = generate_cached(service) if generated_dir is None else Path(generated_dir)
     generated = load_generated(directory)
     if generated_dir is not None:
-        expected = hashlib.sha256(document_bytes(build_document(service))).hexdigest()
+        built = build_document(service, validate=False)  # only compared
+        expected = hashlib.sha256(document_bytes(built)).hexdigest()
         if generated.sha256 != expected:
             raise StaleGeneratedCodeError(
                 f"{directory} was generated from another version of service "

@@ -10,6 +10,7 @@ import anyio
 import anyio.to_thread
 from starlette.concurrency import iterate_in_threadpool
 
+from ._inline import DEFAULT_INLINE_THRESHOLD_S, InlineJudge
 from .context import Context
 from .endpoint import internal_error
 from .errors import ProblemError
@@ -33,9 +34,17 @@ class _Operations:
 
 
 def bind_service(
-    service: Service, operation_names: Mapping[str, str], *, threads: int = DEFAULT_API_THREADS
+    service: Service,
+    operation_names: Mapping[str, str],
+    *,
+    threads: int = DEFAULT_API_THREADS,
+    inline_threshold_s: float = DEFAULT_INLINE_THRESHOLD_S,
 ) -> Any:
-    """An object with one coroutine per operation, calling the service's functions."""
+    """An object with one coroutine per operation, calling the service's functions.
+
+    Sync functions run in a pool of ``threads`` threads, or on the event loop once they
+    have proven to take less than ``inline_threshold_s`` (0 turns that off).
+    """
     limiter: list[anyio.CapacityLimiter] = []  # made on first use, inside the event loop
 
     def get_limiter() -> anyio.CapacityLimiter:
@@ -50,18 +59,23 @@ def bind_service(
             f"{service.name!r} does not define; regenerate it"
         )
     bound = {
-        operation_names[api.name]: _operation(api, get_limiter)
+        operation_names[api.name]: _operation(api, get_limiter, inline_threshold_s)
         for api in service.apis.values()
         if api.name in operation_names
     }
     return _Operations(bound)
 
 
-def _operation(api: InferenceAPI, get_limiter: Callable[[], anyio.CapacityLimiter]) -> Operation:
+def _operation(
+    api: InferenceAPI,
+    get_limiter: Callable[[], anyio.CapacityLimiter],
+    inline_threshold_s: float,
+) -> Operation:
     descriptor = api.input
     func = api.func
     context_param = api.context_param
     where = f"API {api.name!r}"
+    judge = InlineJudge(inline_threshold_s)
 
     async def call(value: Any, context: Context) -> Any:
         args, kwargs = descriptor.call_arguments(descriptor.from_wire(value))
@@ -72,9 +86,10 @@ def _operation(api: InferenceAPI, get_limiter: Callable[[], anyio.CapacityLimite
                 return await _primed(func(*args, **kwargs), get_limiter())
             if api.is_async:
                 return await func(*args, **kwargs)
-            return await anyio.to_thread.run_sync(
-                functools.partial(func, *args, **kwargs), limiter=get_limiter()
-            )
+            bound = functools.partial(func, *args, **kwargs)
+            if judge.inline:  # proven cheap: no thread hop (see _inline.py)
+                return judge.run_inline(bound)
+            return await anyio.to_thread.run_sync(judge.run_timed, bound, limiter=get_limiter())
         except ProblemError:
             raise  # the function said what was wrong with the input (dosirak.exceptions)
         except Exception:

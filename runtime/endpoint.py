@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 
@@ -11,9 +12,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ._cleanup import release_after
+from ._deadline import DEFAULT_REQUEST_TIMEOUT_S, request_deadline
+from ._metrics import request_done
 from .errors import PROBLEM_MEDIA_TYPE, InternalServerError, ProblemError
 
-__all__ = ["guard", "internal_error", "problem_response"]
+__all__ = ["TIMEOUT_KEY", "guard", "internal_error", "problem_response"]
+
+#: The app's lifespan state (``scope["state"]``) holds the request timeout (seconds) here.
+TIMEOUT_KEY = "dosirak.timeout"
+_NO_STATE: dict[str, float] = {}
 
 logger = logging.getLogger("dosirak.server")
 
@@ -42,11 +49,19 @@ def internal_error(where: str) -> InternalServerError:
 def guard(handler: Handler) -> Handler:
     """The handler, answering `ProblemError` with its status and anything else with 500.
 
+    It also sets the request's deadline (``scope["state"][TIMEOUT_KEY]`` seconds from now,
+    which the app's lifespan puts there) for the runners, and counts the request in the
+    metrics by its route template.
+
     What the request's codecs opened (spooled uploads, returned files) closes once the
     response, whichever it is, has been sent.
     """
 
     async def endpoint(request: Request) -> Response:
+        started = time.perf_counter()
+        scope = request.scope
+        timeout = scope.get("state", _NO_STATE).get(TIMEOUT_KEY, DEFAULT_REQUEST_TIMEOUT_S)
+        token = request_deadline.set(time.monotonic() + timeout)
         try:
             response = await handler(request)
         except ProblemError as problem:
@@ -54,6 +69,12 @@ def guard(handler: Handler) -> Handler:
         except Exception:
             where = f"{request.method} {request.url.path}"
             response = problem_response(internal_error(where), request.url.path)
+        finally:
+            request_deadline.reset(token)
+        route = scope.get("route")
+        template = route.path if route is not None else request.url.path
+        # Time to the response's start (a stream's body is not waited for).
+        request_done(template, scope["method"], response.status_code, time.perf_counter() - started)
         return release_after(request, response)
 
     endpoint.__name__ = getattr(handler, "__name__", "endpoint")

@@ -16,10 +16,12 @@ __all__ = [
     "PROBLEM_MEDIA_TYPE",
     "BadRequest",
     "ErrorItem",
+    "GatewayTimeout",
     "InternalServerError",
     "MethodNotAllowed",
     "NotAcceptable",
     "NotFound",
+    "NotImplementedOperation",
     "PayloadTooLarge",
     "ProblemError",
     "ServiceUnavailable",
@@ -147,10 +149,33 @@ class InternalServerError(ProblemError):
         return body
 
 
+class NotImplementedOperation(ProblemError):
+    """501: a spec-first handler stub that nobody has filled in yet (``handlers.py``)."""
+
+    status = 501
+    title = "Not Implemented"
+    slug = "not-implemented"
+
+    def __init__(self, operation_id: str) -> None:
+        super().__init__(
+            f"operation {operation_id!r} is not implemented yet; "
+            "write its handler in handlers.py and restart the server"
+        )
+        self.operation_id = operation_id
+
+
 class ServiceUnavailable(ProblemError):
     status = 503
     title = "Service Unavailable"
     slug = "unavailable"
+
+
+class GatewayTimeout(ProblemError):
+    """The request's deadline passed before its answer was ready."""
+
+    status = 504
+    title = "Gateway Timeout"
+    slug = "deadline-exceeded"
 
 
 def http_problem(status: int, detail: str) -> ProblemError:

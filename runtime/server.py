@@ -5,18 +5,23 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import uvicorn
 from starlette.applications import Starlette
 
+from ._deadline import DEFAULT_REQUEST_TIMEOUT_S
 from .codecs import Limits
 
-__all__ = ["create_app", "serve"]
+__all__ = ["configure", "create_app", "serve"]
 
 _TARGET_ENV = "DOSIRAK_SERVE_TARGET"
 _GENERATED_ENV = "DOSIRAK_SERVE_GENERATED"
 _LIMITS_ENV = "DOSIRAK_SERVE_LIMITS"
+_TIMEOUT_ENV = "DOSIRAK_SERVE_TIMEOUT"
+_PRODUCTION_ENV = "DOSIRAK_SERVE_PRODUCTION"
 
 
 def create_app() -> Starlette:
@@ -25,10 +30,47 @@ def create_app() -> Starlette:
 
     from ._app import app_for_service
 
-    service = load_service(os.environ[_TARGET_ENV])
+    target = os.environ[_TARGET_ENV]
+    if Path(target).is_dir():  # spec-first: a directory `dosirak gen DOCUMENT` wrote
+        from ._handlers import app_for_directory
+
+        return app_for_directory(
+            target,
+            limits=Limits(**json.loads(os.environ.get(_LIMITS_ENV) or "{}")),
+            request_timeout_s=float(os.environ.get(_TIMEOUT_ENV) or DEFAULT_REQUEST_TIMEOUT_S),
+        )
+    service = load_service(target)
     generated = os.environ.get(_GENERATED_ENV) or None
     limits = Limits(**json.loads(os.environ.get(_LIMITS_ENV) or "{}"))
-    return app_for_service(service, generated_dir=generated, limits=limits)
+    timeout = float(os.environ.get(_TIMEOUT_ENV) or DEFAULT_REQUEST_TIMEOUT_S)
+    return app_for_service(
+        service,
+        generated_dir=generated,
+        limits=limits,
+        request_timeout_s=timeout,
+        runner_target=target,
+        production=os.environ.get(_PRODUCTION_ENV) == "1",
+    )
+
+
+def configure(
+    target: str,
+    *,
+    generated_dir: str | None = None,
+    limits: Limits | None = None,
+    request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S,
+    production: bool = False,
+) -> None:
+    """Record what `create_app` builds: the app is made in uvicorn's process (or its
+    reloader's child, or each of its workers), so the settings travel by environment."""
+    os.environ[_TARGET_ENV] = target
+    os.environ[_LIMITS_ENV] = json.dumps(dataclasses.asdict(limits or Limits()))
+    os.environ[_TIMEOUT_ENV] = repr(request_timeout_s)
+    os.environ[_PRODUCTION_ENV] = "1" if production else "0"
+    if generated_dir:
+        os.environ[_GENERATED_ENV] = str(Path(generated_dir).resolve())
+    else:
+        os.environ.pop(_GENERATED_ENV, None)
 
 
 def serve(
@@ -41,21 +83,47 @@ def serve(
     limits: Limits | None = None,
     log_level: str = "info",
     access_log: bool = True,
+    request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S,
+    production: bool = False,
+    workers: int = 1,
+    app: Starlette | None = None,
 ) -> None:
-    """Serve ``target`` until interrupted; with ``reload``, restart when its files change."""
-    os.environ[_TARGET_ENV] = target
-    # The app is made in uvicorn's process (or its reloader's child): settings go by env.
-    os.environ[_LIMITS_ENV] = json.dumps(dataclasses.asdict(limits or Limits()))
-    if generated_dir:
-        os.environ[_GENERATED_ENV] = str(Path(generated_dir).resolve())
+    """Serve ``target`` until interrupted; with ``reload``, restart when its files change.
+
+    ``production`` runs every runner in worker processes; ``workers`` API server processes
+    share the port (each with its own runners), their metrics added up at ``/metrics``.
+    ``app``, already built by `create_app` after `configure` with the same settings, is
+    served as it is when one process serves without reloading (it is not built twice).
+    """
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, not {workers}")
+    if workers > 1 and reload:
+        raise ValueError("--reload runs one server process; it cannot go with --workers")
+    configure(
+        target,
+        generated_dir=generated_dir,
+        limits=limits,
+        request_timeout_s=request_timeout_s,
+        production=production,
+    )
+    metrics_dir: str | None = None
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Set before any server process imports prometheus-client (see _metrics.py).
+        metrics_dir = tempfile.mkdtemp(prefix="dosirak-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     reload_dirs = None
     if reload:
         module_part = target.partition(":")[0]
         base = Path(module_part).resolve().parent if module_part.endswith(".py") else Path.cwd()
+        if Path(target).is_dir():
+            base = Path(target).resolve()
         reload_dirs = [str(base)]
+    served: Starlette | str = "dosirak.runtime.server:create_app"
+    if app is not None and not reload and workers == 1:
+        served = app
     uvicorn.run(
-        "dosirak.runtime.server:create_app",
-        factory=True,
+        served,
+        factory=isinstance(served, str),
         host=host,
         port=port,
         reload=reload,
@@ -63,4 +131,7 @@ def serve(
         log_level=log_level,
         access_log=access_log,
         timeout_graceful_shutdown=30,
+        workers=workers,
     )
+    if metrics_dir:
+        shutil.rmtree(metrics_dir, ignore_errors=True)

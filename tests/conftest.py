@@ -38,11 +38,34 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(target: str, workdir: Path, *extra: str, timeout: float = 60.0) -> Served:
+def train_sample(target: str, env: dict[str, str], workdir: Path) -> None:
+    """A sample with a ``train.py`` beside its service (samples/iris_sklearn) serves a model
+    from the store: train it into the server's ``DOSIRAK_HOME`` first."""
+    service = target.rpartition(":")[0]
+    train = Path(service).parent / "train.py"
+    if service.endswith(".py") and train.is_file():
+        subprocess.run(
+            [sys.executable, str(train)], env=env, cwd=workdir, check=True, capture_output=True
+        )
+
+
+def start_server(
+    target: str,
+    workdir: Path,
+    *extra: str,
+    timeout: float = 60.0,
+    env: dict[str, str] | None = None,
+) -> Served:
     """Run ``dosirak serve target`` and wait until /readyz answers 200."""
     port = free_port()
     log_path = workdir / f"serve-{port}.log"
-    env = {**os.environ, "DOSIRAK_HOME": str(workdir / "home"), "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "DOSIRAK_HOME": str(workdir / "home"),
+        "PYTHONUNBUFFERED": "1",
+        **(env or {}),
+    }
+    train_sample(target, env, workdir)
     with log_path.open("wb") as log:  # the child keeps its own descriptor
         process = subprocess.Popen(
             [sys.executable, "-m", "dosirak", "serve", target, "--port", str(port), *extra],

@@ -214,3 +214,20 @@ def test_runner_checks_its_batching_configuration() -> None:
     assert runner.predict.batching
     assert not runner.describe.batching
     assert batching_policy(runner.predict.batching_policy, 2, 0.1).max_batch_size == 2
+
+
+def test_a_lone_request_gets_its_result_whatever_its_length() -> None:
+    async def main() -> None:
+        async def call(args: tuple[Any, ...]) -> Any:
+            return np.zeros(0)  # fewer rows than given, as a model may for odd input
+
+        batcher = Batcher(("m", "p"), call, GreedyPolicy(8, 1.0))
+        assert (await batcher.submit((np.ones((1, 1, 0)),))).shape == (0,)
+        # shared with others, a wrong length cannot be split: each caller gets the error
+        results = await asyncio.gather(
+            *(batcher.submit((np.ones((1, 2)),)) for _ in range(3)), return_exceptions=True
+        )
+        assert any(isinstance(r, TypeError) and "returned 0" in str(r) for r in results)
+        await batcher.drain()
+
+    asyncio.run(main())

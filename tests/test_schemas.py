@@ -152,7 +152,17 @@ def test_document_shape() -> None:
         "enforce_dtype": True,
         "enforce_shape": True,
     }
-    assert set(arrays["responses"]) == {"200", "400", "406", "413", "415", "422", "500"}
+    assert set(arrays["responses"]) == {
+        "200",
+        "400",
+        "406",
+        "413",
+        "415",
+        "422",
+        "500",
+        "503",
+        "504",
+    }
     assert arrays["responses"]["422"] == {"$ref": "#/components/responses/ValidationError"}
     text = document["paths"]["/nested/echo"]["post"]
     assert text["requestBody"]["content"] == {"text/plain": {"schema": {"type": "string"}}}

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 import time
 
 import numpy as np
 
 import dosirak
-from dosirak.io import NumpyNdarray
+from dosirak.io import NumpyNdarray, Text
 
 COST_S = float(os.environ.get("FIXED_COST_S", "0.01"))
 SLOW_COST_S = float(os.environ.get("SLOW_COST_S", "0.3"))
@@ -64,3 +65,16 @@ async def both(x: np.ndarray) -> np.ndarray:
 async def slow(x: np.ndarray) -> np.ndarray:
     """A runner with a small queue and a long cost, to overload."""
     return await slow_runner.predict.async_run(x)  # type: ignore[no-any-return]
+
+
+@svc.api(input=Text(), output=Text())
+def where_cheap(_: str) -> str:
+    """The name of the thread this call ran in (a cheap sync API: soon inline)."""
+    return threading.current_thread().name
+
+
+@svc.api(input=Text(), output=Text())
+def where_slow(_: str) -> str:
+    """The same for an API that takes 2 ms (stays in the thread pool)."""
+    time.sleep(0.002)
+    return threading.current_thread().name
