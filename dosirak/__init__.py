@@ -13,6 +13,7 @@ Example::
 """
 
 from pathlib import Path as _Path
+from typing import TYPE_CHECKING
 
 # In a source checkout the subpackages codegen/, runtime/ and templates/ are siblings of
 # this folder (pyproject's package-dir maps them). When the checkout itself is on sys.path
@@ -29,7 +30,6 @@ from . import exceptions, io
 from ._runner import Runnable, RunnableMethodConfig, Runner, RunnerMethod
 from ._service import InferenceAPI, Service, ServiceDefinitionError
 from ._version import __version__
-from .client import AsyncClient, Client
 
 __all__ = [
     "AsyncClient",
@@ -46,4 +46,32 @@ __all__ = [
     "__version__",
     "exceptions",
     "io",
+    "models",
 ]
+
+# The model store and the framework modules load on first use, so `import dosirak` stays
+# light and works without scikit-learn or torch: `dosirak.sklearn.get(...)` as in the seed.
+# (Framework modules stay out of __all__: a star import would need every framework.)
+_LAZY_MODULES = frozenset({"models", "picklable_model", "pytorch", "sklearn"})
+
+# The client (httpx) loads on first use too: a server never needs it.
+_LAZY_CLIENT = frozenset({"AsyncClient", "Client"})
+
+if TYPE_CHECKING:
+    from . import models
+    from . import picklable_model as picklable_model
+    from . import pytorch as pytorch
+    from . import sklearn as sklearn
+    from .client import AsyncClient, Client
+else:
+
+    def __getattr__(name: str) -> object:
+        if name in _LAZY_MODULES:
+            import importlib
+
+            return importlib.import_module(f"{__name__}.{name}")
+        if name in _LAZY_CLIENT:
+            from . import client
+
+            return getattr(client, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from ._cli_models import app as _models_app
 from ._version import __version__
 
 app = typer.Typer(
@@ -18,6 +19,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(_models_app, name="models")
 
 _DOCUMENT_SUFFIXES = (".json", ".yaml", ".yml")
 
@@ -81,18 +83,33 @@ def gen(
         bool,
         typer.Option(help="Leave out what cannot be generated, listing it, instead of stopping."),
     ] = False,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Write nothing; exit 1 listing the files of OUT that are stale, 0 when "
+            "all are up to date (handlers.py excluded). For CI.",
+        ),
+    ] = False,
 ) -> None:
     """Generate openapi.json, the server package and its client from a service or a
-    document; `dosirak gen client DOCUMENT_OR_URL -o DIR` generates a client alone, from
-    any OpenAPI 3.0 or 3.1 document."""
-    from dosirak.codegen import GenerationError, generate, write_files
+    document. From a document (spec-first) it also writes handlers.py, one stub per
+    operation, once: regenerating never overwrites it, and stubs of new operations go to
+    handlers_new.py; `dosirak serve OUT` serves it. `dosirak gen client DOCUMENT_OR_URL -o
+    DIR` generates a client alone, from any OpenAPI 3.0 or 3.1 document."""
+    from dosirak.codegen import GenerationError, InvalidDocumentError, generate, write_files
+    from dosirak.codegen._spec_first import spec_first_files, stale_files, write_handlers
 
     client_only = target == "client" and document_or_url is not None
     if document_or_url is not None and not client_only:
         raise _fail(f"unexpected argument {document_or_url!r}; did you mean `gen client`?")
-    document, source = _document_for(
-        document_or_url if client_only and document_or_url is not None else target
-    )
+    source_target = document_or_url if client_only and document_or_url is not None else target
+    spec_first = not client_only and _is_document(target)
+    try:
+        document, source = _document_for(source_target)
+    except typer.Exit as exc:
+        # With --check, 1 means "stale": a document that cannot be read is 2.
+        raise typer.Exit(2 if check else exc.exit_code) from None
     try:
         generated = generate(
             document,
@@ -100,14 +117,53 @@ def gen(
             target="client" if client_only else "server",
             skip_unsupported=skip_unsupported,
         )
+    except InvalidDocumentError as exc:
+        raise _fail(str(exc), 2) from None
     except GenerationError as exc:
-        raise _fail(str(exc), 1) from None
-    for warning in generated.warnings:
-        typer.echo(str(warning), err=True)
-    changed = write_files(generated.files, out)
-    typer.echo(f"generated {len(generated.files)} files in {out} ({len(changed)} changed)")
+        raise _fail(str(exc), 2 if check else 1) from None
+    for problem in [*generated.warnings, *generated.notes]:
+        typer.echo(str(problem), err=True)
+    files = spec_first_files(generated) if spec_first else generated.files
+    if check:
+        stale = stale_files(files, out)
+        if stale:
+            typer.echo(f"{out} is stale ({len(stale)} files); regenerate with `dosirak gen`:")
+            for line in stale:
+                typer.echo(f"  {line}")
+            raise typer.Exit(1)
+        typer.echo(f"{out} is up to date ({len(files)} generated files)")
+        return
+    changed = write_files(files, out)
+    typer.echo(f"generated {len(files)} files in {out} ({len(changed)} changed)")
     for path in changed:
         typer.echo(f"  wrote {path}")
+    if spec_first:
+        _say_handlers(write_handlers(generated, out), out)
+
+
+def _is_document(target: str) -> bool:
+    """Whether ``target`` names a document (a file or a URL) rather than a service."""
+    if target.startswith(("http://", "https://")):
+        return True
+    return target.endswith(_DOCUMENT_SUFFIXES) and ":" not in target
+
+
+def _say_handlers(report: Any, out: Path) -> None:
+    if report.created:
+        typer.echo(f"  wrote {out / 'handlers.py'}: fill in each stub (they answer 501 until then)")
+    if report.unreadable:
+        typer.echo(f"warning: {report.unreadable}; no stubs of new operations written", err=True)
+    if report.new:
+        typer.echo(
+            f"handlers.py lacks {len(report.new)} operation(s) the document has: "
+            f"{', '.join(report.new)}; their stubs are in {out / 'handlers_new.py'} "
+            "(served from there until you move them into handlers.py)"
+        )
+    if report.dropped:
+        typer.echo(
+            f"handlers.py has functions for operations the document no longer has: "
+            f"{', '.join(report.dropped)}; delete them or rename them to match"
+        )
 
 
 @app.command()
@@ -127,7 +183,12 @@ def spec(
 
 @app.command()
 def serve(
-    target: Annotated[str, typer.Argument(help="service.py:svc or package.module:svc")],
+    target: Annotated[
+        str,
+        typer.Argument(
+            help="service.py:svc, package.module:svc, or a directory `dosirak gen DOCUMENT` wrote"
+        ),
+    ],
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 3000,
     reload: Annotated[bool, typer.Option(help="Restart when the service's files change.")] = False,
@@ -146,6 +207,15 @@ def serve(
         str, typer.Option(help="uvicorn's log level: critical, error, warning, info, debug.")
     ] = "info",
     access_log: Annotated[bool, typer.Option(help="Log every request.")] = True,
+    timeout: Annotated[
+        float, typer.Option(help="Seconds a request may take; a runner's queue answers 504 after.")
+    ] = 60.0,
+    production: Annotated[
+        bool, typer.Option(help="Run every runner in worker processes (workers= each, else 1).")
+    ] = False,
+    workers: Annotated[
+        int, typer.Option(help="API server processes sharing the port (each with its runners).")
+    ] = 1,
 ) -> None:
     """Serve the service with Swagger UI at /docs."""
     from dosirak.runtime.codecs import Limits
@@ -158,18 +228,32 @@ def serve(
         )
     except ValueError as exc:
         raise _fail(str(exc)) from None
+    if not timeout > 0:
+        raise _fail(f"--timeout must be a positive number of seconds, not {timeout}")
+    if workers < 1:
+        raise _fail(f"--workers must be at least 1, not {workers}")
+    if workers > 1 and reload:
+        raise _fail("--reload runs one server process; it cannot go with --workers")
     from dosirak.codegen import GenerationError
+    from dosirak.runtime.server import configure, create_app
 
-    from ._loader import TargetError, load_service
+    from ._loader import TargetError
 
+    configure(
+        target,
+        generated_dir=None if generated is None else str(generated),
+        limits=limits,
+        request_timeout_s=timeout,
+        production=production,
+    )
     try:  # fail here, with a clear message, rather than inside uvicorn
-        from dosirak.runtime import app_for_service
-
-        app_for_service(load_service(target), generated_dir=generated, limits=limits)
+        app = create_app()
     except TargetError as exc:
         raise _fail(str(exc)) from None
-    except (GenerationError, FileNotFoundError, RuntimeError) as exc:
+    except (GenerationError, FileNotFoundError, RuntimeError, LookupError) as exc:
         raise _fail(str(exc), 1) from None
+    except (ImportError, SyntaxError) as exc:
+        raise _fail(f"the handlers of {target} do not import: {exc}", 1) from None
     from dosirak.runtime.server import serve as run_server
 
     typer.echo(f"serving {target} on http://{host}:{port} (Swagger UI at /docs)")
@@ -182,6 +266,10 @@ def serve(
         limits=limits,
         log_level=log_level,
         access_log=access_log,
+        request_timeout_s=timeout,
+        production=production,
+        workers=workers,
+        app=app,
     )
 
 
@@ -194,6 +282,62 @@ def _size(text: str) -> int:
     if not number.isdigit() or int(number) <= 0:
         raise ValueError(f"size {text!r} is not a positive number of bytes (like 100M)")
     return int(number) * factor
+
+
+class DiffFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+@app.command()
+def diff(
+    old: Annotated[str, typer.Argument(help="The old document: a file, a URL or service.py:svc")],
+    new: Annotated[str, typer.Argument(help="The new document, in any of the same forms.")],
+    format: Annotated[
+        DiffFormat,
+        typer.Option("--format", "-f", help="text for people, json for tools (a stable schema)."),
+    ] = DiffFormat.text,
+) -> None:
+    """List the changes from OLD to NEW, breaking ones first.
+
+    Exit status: 1 when anything breaks old clients, 0 otherwise, 2 when a document
+    cannot be read or is invalid."""
+    from dosirak.codegen import GenerationError, diff_documents
+
+    old_document = _diff_input(old)
+    new_document = _diff_input(new)
+    try:
+        report = diff_documents(old_document, new_document)
+    except GenerationError as exc:  # a $ref that cannot be followed
+        lines = ["the documents cannot be compared:", *map(str, exc.problems)]
+        raise _fail("\n".join(lines)) from None
+    if format is DiffFormat.json:
+        typer.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+    else:
+        typer.echo(report.to_text(), nl=False)
+    raise typer.Exit(1 if report.breaking else 0)
+
+
+def _diff_input(target: str) -> dict[str, Any]:
+    """A valid document for `diff`; anything unusable exits 2 (1 means "breaks")."""
+    from dosirak.codegen import InvalidDocumentError, validate_document
+
+    try:
+        document, source = _document_for(target)
+    except typer.Exit:  # the message is out already; only the status differs
+        raise typer.Exit(2) from None
+    try:
+        validate_document(document, source=source)
+    except InvalidDocumentError as exc:
+        # The validator quotes the whole offending value, which can run to pages.
+        findings = "; ".join(f"{_shorten(p.reason)} (at {p.location})" for p in exc.problems)
+        raise _fail(f"{source} is not a valid OpenAPI document: {findings}") from None
+    return document
+
+
+def _shorten(text: str, limit: int = 300) -> str:
+    first = text.split("\n", 1)[0]
+    return first if len(first) <= limit else f"{first[: limit // 2]} … {first[-limit // 2 :]}"
 
 
 def _version(value: bool) -> None:

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dosirak.runtime.errors import BadRequest, UnprocessableContent
+from dosirak.runtime.errors import BadRequest, NotImplementedOperation, UnprocessableContent
 
-__all__ = ["BadInput", "InvalidInput"]
+__all__ = ["BadInput", "InvalidInput", "NotImplementedOperation"]
 
 
 class BadInput(BadRequest):

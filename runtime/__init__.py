@@ -14,16 +14,21 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ._app import app_for_service, build_app
     from ._generated import GeneratedServer, StaleGeneratedCodeError, load_generated
+    from ._handlers import HandlerError, app_for_directory
 
 __all__ = [
     "GeneratedServer",
+    "HandlerError",
     "StaleGeneratedCodeError",
+    "app_for_directory",
     "app_for_service",
     "build_app",
     "load_generated",
 ]
 
 _LAZY = {
+    "app_for_directory": "._handlers",
+    "HandlerError": "._handlers",
     "app_for_service": "._app",
     "build_app": "._app",
     "GeneratedServer": "._generated",

@@ -12,13 +12,17 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from dosirak import Service
 
-__all__ = ["cache_root", "generate_cached"]
+__all__ = ["cache_root", "dosirak_home", "generate_cached"]
+
+
+def dosirak_home() -> Path:
+    """``$DOSIRAK_HOME`` (default ``~/.dosirak``): the generated-code cache and the model store."""
+    return Path(os.environ.get("DOSIRAK_HOME") or Path.home() / ".dosirak")
 
 
 def cache_root() -> Path:
     """``$DOSIRAK_HOME/cache`` (default ``~/.dosirak/cache``)."""
-    home = os.environ.get("DOSIRAK_HOME") or Path.home() / ".dosirak"
-    return Path(home) / "cache"
+    return dosirak_home() / "cache"
 
 
 def _generator_fingerprint() -> str:
@@ -38,13 +42,16 @@ def _generator_fingerprint() -> str:
 
 def generate_cached(service: Service) -> Path:
     """A directory holding the service's generated server, generating it if needed."""
-    from dosirak.codegen import build_document, document_bytes, generate_files, write_files
+    from dosirak.codegen import build_document, document_bytes
 
-    document = build_document(service)
+    # Unvalidated: only hashed here; generate_files validates it before generating.
+    document = build_document(service, validate=False)
     key = hashlib.sha256(document_bytes(document) + _generator_fingerprint().encode())
     target = cache_root() / "gen" / f"{service.name}-{key.hexdigest()[:20]}"
     if (target / "server" / "__init__.py").is_file():
         return target
+    from dosirak.codegen import generate_files, write_files
+
     files = generate_files(document, source=f"service {service.name!r}")
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target.parent))

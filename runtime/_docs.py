@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import html
+import importlib.util
 import json
 import os
 from pathlib import Path
@@ -45,9 +46,11 @@ _NO_IMAGE_URL = b'"data:,"'
 
 
 def _swagger_dir() -> Path:
-    import swagger_ui
-
-    return Path(swagger_ui.__file__).parent / "static"
+    # Found, not imported: swagger_ui's __init__ loads handlers for a dozen frameworks.
+    spec = importlib.util.find_spec("swagger_ui")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("swagger-ui-py is not installed; /docs needs it")
+    return Path(next(iter(spec.submodule_search_locations))) / "static"
 
 
 def _swagger_page(title: str, openapi_url: str) -> str:
@@ -132,7 +135,8 @@ def docs_routes(*, openapi_url: str, title: str) -> list[BaseRoute]:
     """Routes for ``/docs`` and ``/redoc`` and their assets."""
     swagger_html = _swagger_page(title, openapi_url)
     redoc_html = _redoc_page(title, openapi_url)
-    _redoc_bundle()  # read now: a missing bundle fails at startup, not on the first visit
+    if not (_REDOC_DIR / _REDOC_BUNDLE).is_file():  # fail at startup, not on the first visit
+        raise RuntimeError(f"the ReDoc bundle {_REDOC_DIR / _REDOC_BUNDLE} is missing")
 
     async def swagger(_: Request) -> Response:
         return HTMLResponse(swagger_html)

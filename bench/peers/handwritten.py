@@ -7,11 +7,14 @@ Run: ``uvicorn handwritten:app`` from this folder (the bench does it).
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 import numpy as np
 import orjson
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -62,6 +65,26 @@ async def row_sums(request: Request) -> Response:
     return _json(x.sum(axis=1))
 
 
+# W4: a model that costs 10 ms per call whatever the batch size, one call at a time (a
+# device), as in bench/services/dosirak_service.py. Without batching, ~100 calls/s at most.
+FIXED_COST_S = 0.010
+_DEVICE = threading.Lock()
+
+
+def _fixed_cost_model(x: np.ndarray) -> np.ndarray:
+    with _DEVICE:
+        time.sleep(FIXED_COST_S)
+        return np.zeros(len(x), dtype=np.int64)
+
+
+async def fixed_cost(request: Request) -> Response:
+    """W4: the fixed-cost model, called once per request in the thread pool."""
+    x = await _array(request, 4)
+    if isinstance(x, Response):
+        return x
+    return _json(await run_in_threadpool(_fixed_cost_model, x))
+
+
 _ORDER_FIELDS = {"id": int, "customer": str, "quantity": int, "price": float, "tags": list}
 
 
@@ -98,5 +121,6 @@ app = Starlette(
         Route("/classify", classify, methods=["POST"]),
         Route("/row_sums", row_sums, methods=["POST"]),
         Route("/order", order, methods=["POST"]),
+        Route("/fixed_cost", fixed_cost, methods=["POST"]),
     ]
 )

@@ -8,6 +8,9 @@ Served by ``uvicorn dosirak.runtime.server:create_app --factory`` with
 
 from __future__ import annotations
 
+import threading
+import time
+
 import numpy as np
 from pydantic import BaseModel
 
@@ -42,8 +45,25 @@ class BenchModel(dosirak.Runnable):
         return sums
 
 
+class FixedCost(dosirak.Runnable):
+    """W4: 10 ms per call whatever the batch size, one call at a time (a device)."""
+
+    def __init__(self, cost_s: float) -> None:
+        self.cost_s = cost_s
+        self.device = threading.Lock()
+
+    @dosirak.Runnable.method(batchable=True, batch_dim=0)
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        with self.device:
+            time.sleep(self.cost_s)
+            return np.zeros(len(x), dtype=np.int64)
+
+
 model = dosirak.Runner(BenchModel, name="bench_model", init_params={"centroids": CENTROIDS})
-svc = dosirak.Service("bench", runners=[model])
+fixed = dosirak.Runner(
+    FixedCost, name="fixed_cost", init_params={"cost_s": 0.010}, max_batch_size=128
+)
+svc = dosirak.Service("bench", runners=[model, fixed])
 
 
 class Order(BaseModel):
@@ -76,3 +96,12 @@ def row_sums(rows: np.ndarray) -> np.ndarray:
 def order(body: Order) -> Order:
     """W3: an order echoed with its quantity doubled."""
     return body.model_copy(update={"quantity": body.quantity * 2})
+
+
+@svc.api(
+    input=NumpyNdarray(dtype="float64", shape=(-1, 4), enforce_shape=True),
+    output=NumpyNdarray(dtype="int64"),
+)
+async def fixed_cost(rows: np.ndarray) -> np.ndarray:
+    """W4: the fixed-cost model through the runner's adaptive batching."""
+    return await fixed.predict.async_run(rows)  # type: ignore[no-any-return]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import Response
 
 from ..context import Context
@@ -17,6 +17,7 @@ __all__ = [
     "declared_status",
     "negotiate",
     "read_body",
+    "read_body_buffer",
     "require_media_type",
 ]
 
@@ -56,6 +57,8 @@ def declared_status(response: Response, context: Context, statuses: tuple[int, .
 def require_media_type(request: Request, accepted: tuple[str, ...]) -> str:
     """Return the Content-Type header when its media type is one of ``accepted``; else 415."""
     header = request.headers.get("content-type")
+    if header in accepted:  # the usual case: exactly one of the declared types
+        return header
     expected = " or ".join(accepted)
     if header is None:
         raise UnsupportedMediaType(f"the request has no Content-Type; send {expected}")
@@ -72,8 +75,23 @@ def negotiate(request: Request, offered: tuple[str, ...]) -> str:
     matches it; the highest quality wins, ties go to the order of ``offered``; 406 if none.
     """
     header = request.headers.get("accept")
-    if not header:
+    if not header or header == "*/*":
         return offered[0]
+    if header in offered:  # the usual case: one exact type, no parameters
+        return header
+    chosen = _negotiated.get((header, offered))
+    if chosen is None:
+        chosen = _negotiate(header, offered)
+        if len(_negotiated) >= 512:  # a client sending ever new headers: start over
+            _negotiated.clear()
+        _negotiated[(header, offered)] = chosen
+    return chosen
+
+
+_negotiated: dict[tuple[str, tuple[str, ...]], str] = {}
+
+
+def _negotiate(header: str, offered: tuple[str, ...]) -> str:
     ranges: list[tuple[str, float]] = []
     for item in header.split(","):
         media_range, *params = (p.strip() for p in item.split(";"))
@@ -109,8 +127,12 @@ def negotiate(request: Request, offered: tuple[str, ...]) -> str:
     return chosen
 
 
-async def read_body(request: Request, max_bytes: int) -> bytes:
-    """The whole body, or 413 as soon as it is known to pass ``max_bytes``."""
+async def read_body_buffer(request: Request, max_bytes: int) -> bytes | bytearray:
+    """The whole body, or 413 as soon as it is known to pass ``max_bytes``.
+
+    A body that came in several messages is a `bytearray`, so what is decoded from it
+    (an array) may share its memory and stay writable.
+    """
     declared = request.headers.get("content-length")
     if declared is not None:
         try:
@@ -121,16 +143,39 @@ async def read_body(request: Request, max_bytes: int) -> bytes:
             raise PayloadTooLarge(
                 f"the body has {size} bytes; this server accepts at most {max_bytes}"
             )
+    # ASGI messages read directly: Starlette's stream() generator costs more than the
+    # copy it saves, and a small body comes in one message.
+    receive = request.receive
     chunks: list[bytes] = []
     received = 0
-    try:
-        async for chunk in request.stream():
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            raise BadRequest("the client disconnected before the body was complete")
+        chunk: bytes = message.get("body", b"")
+        if chunk:
             received += len(chunk)
             if received > max_bytes:
                 raise PayloadTooLarge(
                     f"the body passed {max_bytes} bytes, the most this server accepts"
                 )
             chunks.append(chunk)
-    except ClientDisconnect:
-        raise BadRequest("the client disconnected before the body was complete") from None
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            break
+    if len(chunks) == 1:
+        return chunks[0]
+    # Joined into a bytearray (the same one copy as bytes.join): an array decoded from it
+    # can share its memory and still be writable.
+    body = bytearray(received)
+    view = memoryview(body)
+    offset = 0
+    for chunk in chunks:
+        view[offset : offset + len(chunk)] = chunk
+        offset += len(chunk)
+    return body
+
+
+async def read_body(request: Request, max_bytes: int) -> bytes:
+    """The whole body as bytes, or 413 as soon as it is known to pass ``max_bytes``."""
+    body = await read_body_buffer(request, max_bytes)
+    return body if isinstance(body, bytes) else bytes(body)

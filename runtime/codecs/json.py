@@ -21,7 +21,7 @@ __all__ = ["JSON", "decode", "encode", "loads", "read", "to_bytes"]
 JSON = "application/json"
 
 
-def loads(body: bytes) -> Any:
+def loads(body: bytes | bytearray) -> Any:
     """Parse JSON; 400 if the body is empty or not JSON."""
     if not body:
         raise BadRequest("the body is empty; send a JSON document")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 from typing import Any
 
@@ -14,7 +13,8 @@ from starlette.responses import Response
 
 from ..context import Context
 from ..errors import BadRequest, UnprocessableContent
-from ._framing import Limits, ResponseValidationError, read_body
+from . import _npy
+from ._framing import Limits, ResponseValidationError, read_body_buffer
 from .json import loads
 
 __all__ = ["JSON", "NPY", "decode", "encode", "read", "to_bytes"]
@@ -50,7 +50,7 @@ async def read(
     enforce_shape: bool,
 ) -> npt.NDArray[Any]:
     """Read and validate the request body as an array."""
-    body = await read_body(request, limits.max_body_bytes)
+    body = await read_body_buffer(request, limits.max_body_bytes)
     return decode(
         body,
         content_type,
@@ -62,7 +62,7 @@ async def read(
 
 
 def decode(
-    body: bytes,
+    body: bytes | bytearray,
     content_type: str,
     *,
     dtype: str | None,
@@ -111,7 +111,7 @@ def decode(
     return array
 
 
-def _from_json(body: bytes, *, rank_zero: bool) -> npt.NDArray[Any]:
+def _from_json(body: bytes | bytearray, *, rank_zero: bool) -> npt.NDArray[Any]:
     value = loads(body)
     if not rank_zero and not isinstance(value, list):
         raise UnprocessableContent(
@@ -137,7 +137,7 @@ def _inexact(array: npt.NDArray[Any]) -> bool:
 
 
 def _exact_integers(
-    body: bytes, array: npt.NDArray[Any], target: np.dtype[Any]
+    body: bytes | bytearray, array: npt.NDArray[Any], target: np.dtype[Any]
 ) -> npt.NDArray[Any]:
     """The JSON numbers as ``target`` integers, read exactly; ``array`` if some are fractions.
 
@@ -162,30 +162,21 @@ def _short(value: int) -> str:
     return str(value) if abs(value) < 10**24 else f"{value:.6g}"
 
 
-def _from_npy(body: bytes) -> npt.NDArray[Any]:
-    stream = io.BytesIO(body)
+def _from_npy(body: bytes | bytearray) -> npt.NDArray[Any]:
     try:
-        version = np.lib.format.read_magic(stream)
-        header = (
-            np.lib.format.read_array_header_1_0
-            if version == (1, 0)
-            else np.lib.format.read_array_header_2_0
-        )
-        _, _, dtype = header(stream)
-    except (ValueError, EOFError) as exc:
-        raise BadRequest(f"the body is not a .npy array: {exc}") from None
-    if dtype.hasobject or dtype.kind not in _NUMERIC_KINDS:
+        array = _npy.loads(body)
+    except _npy.ObjectArrayError as exc:
         raise UnprocessableContent(
-            f"arrays of dtype {dtype} are not accepted; send booleans, integers or floats",
+            f"arrays of dtype {exc.dtype} are not accepted; send booleans, integers or floats",
+            kind="dtype_error",
+        ) from None
+    except _npy.NpyFormatError as exc:
+        raise BadRequest(str(exc)) from None
+    if array.dtype.kind not in _NUMERIC_KINDS:
+        raise UnprocessableContent(
+            f"arrays of dtype {array.dtype} are not accepted; send booleans, integers or floats",
             kind="dtype_error",
         )
-    stream.seek(0)
-    try:
-        array: npt.NDArray[Any] = np.lib.format.read_array(stream, allow_pickle=False)
-    except (ValueError, EOFError, OSError) as exc:
-        raise BadRequest(f"the .npy body is truncated or damaged: {exc}") from None
-    if stream.read(1):
-        raise BadRequest("the .npy body has bytes after the array")
     return array
 
 
@@ -269,9 +260,7 @@ def to_bytes(
             f"its output declares {_shape_text(shape)}"
         )
     if media_type == NPY:
-        buffer = io.BytesIO()
-        np.save(buffer, array, allow_pickle=False)
-        return buffer.getvalue()
+        return _npy.dumps(array)
     if array.dtype.kind == "f" and not np.isfinite(array).all():
         # JSON has no NaN or Infinity; writing null would break the declared schema.
         raise ResponseValidationError(
