@@ -345,16 +345,22 @@ def dosirak_python(venvs: Path, given: str | None) -> Path:
         return Path(given).absolute()  # not resolve(): a venv's python is a symlink
     path = venvs / "dosirak"
     fingerprint = _dosirak_fingerprint()
+    # A change of pyproject.toml (its dependencies) makes a new venv; a change of code only
+    # reinstalls dosirak.
+    dependencies = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     python = path / "bin" / "python"
     marker = path / ".bench-spec.json"
     if python.exists() and marker.exists():
         spec = json.loads(marker.read_text())
-        if spec.get("python") == sys.version and spec.get("sources") != fingerprint:
+        same_venv = spec.get("python") == sys.version and spec.get("dependencies") == dependencies
+        if same_venv and spec.get("sources") != fingerprint:
             _say("reinstalling dosirak from this checkout into its bench venv")
             _install_checkout(python, "--no-deps", "--force-reinstall")
             marker.write_text(json.dumps({**spec, "sources": fingerprint}))
     return _ensure_venv(
-        path, {"sources": fingerprint}, lambda py: _install_checkout(py, "--upgrade", "pip")
+        path,
+        {"sources": fingerprint, "dependencies": dependencies},
+        lambda py: _install_checkout(py, "--upgrade", "pip"),
     )
 
 

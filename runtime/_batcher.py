@@ -82,7 +82,7 @@ class Batcher:
         self.in_dim = in_dim
         self.out_dim = out_dim
         self.slots = slots
-        self.max_queue_items = max_queue_items or policy.max_batch_size * 10
+        self.max_queue_items = max_queue_items or policy.max_batch_size * 100
         self._clock = clock
         self._queue: deque[_Entry] = deque()
         self._queued_items = 0
@@ -98,6 +98,15 @@ class Batcher:
     @property
     def queued_items(self) -> int:
         return self._queued_items
+
+    def expected_wait(self) -> float:
+        """Seconds until what is queued now has run, by the policy's cost model."""
+        full = self.policy.max_batch_size
+        batches, rest = divmod(self._queued_items, full)
+        seconds = batches * self.policy.expected_seconds(full)
+        if rest:
+            seconds += self.policy.expected_seconds(rest)
+        return seconds / max(1, self.slots)
 
     async def submit(self, args: tuple[Any, ...], deadline: float = math.inf) -> Any:
         """The method's result for ``args`` (one request), computed in some batch."""
@@ -116,16 +125,24 @@ class Batcher:
         if size == 0:
             return await self._call(args)
         now = self._clock()
-        if self._queued_items and self._queued_items + size > self.max_queue_items:
-            metrics.rejected(self.runner, self.method)
-            wait = self.policy.expected_seconds(self._queued_items) * (
-                self._queued_items / max(1, self.policy.max_batch_size)
-            )
-            raise ServiceUnavailable(
-                f"runner {self.runner!r} has {self._queued_items} items queued for "
-                f"{self.method!r}, its limit is {self.max_queue_items}; retry later",
-                headers={"Retry-After": str(max(1, math.ceil(wait)))},
-            )
+        if self._queued_items:
+            # Back-pressure at the door: a full queue, or one that (by the cost model)
+            # cannot be worked off before this request's deadline, answers 503 now rather
+            # than 504 later.
+            wait = self.expected_wait()
+            if self._queued_items + size > self.max_queue_items:
+                reason = f"its limit is {self.max_queue_items}"
+            elif now + wait > deadline:
+                reason = f"working them off takes about {wait:.2f} s, past the deadline"
+            else:
+                reason = ""
+            if reason:
+                metrics.rejected(self.runner, self.method)
+                raise ServiceUnavailable(
+                    f"runner {self.runner!r} has {self._queued_items} items queued for "
+                    f"{self.method!r}, {reason}; retry later",
+                    headers={"Retry-After": str(max(1, math.ceil(wait)))},
+                )
         if deadline <= now:
             raise GatewayTimeout("the request's deadline passed before it reached the runner")
         entry = _Entry(args, size, now, deadline, asyncio.get_running_loop().create_future())

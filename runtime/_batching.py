@@ -118,21 +118,28 @@ class CostModel:
 
 
 class _ArrivalRate:
-    """Items per second, an exponentially decaying average over ``horizon`` seconds."""
+    """The arrival rate now: items per second from the recent gaps between arrivals.
 
-    def __init__(self, horizon: float = 0.5) -> None:
-        self.horizon = horizon
-        self._rate = 0.0
-        self._last: float | None = None
+    A mean of the last few gaps (per item) gives the rate while items keep coming; the
+    time since the last arrival lowers it as soon as they stop, so a burst (clients coming
+    back as a batch answers them) reads as fast while it lasts, and as over right after.
+    """
+
+    def __init__(self, weight: float = 0.2) -> None:
+        self.weight = weight
+        self.last: float | None = None
+        self._gap: float | None = None
 
     def add(self, now: float, items: int) -> None:
-        self._rate = self.at(now) + items / self.horizon
-        self._last = now
+        if self.last is not None:
+            gap = max(0.0, now - self.last) / max(1, items)
+            self._gap = gap if self._gap is None else self._gap + self.weight * (gap - self._gap)
+        self.last = now
 
     def at(self, now: float) -> float:
-        if self._last is None:
+        if self.last is None or self._gap is None:
             return 0.0
-        return self._rate * math.exp(-max(0.0, now - self._last) / self.horizon)
+        return 1.0 / max(self._gap, now - self.last, 1e-9)
 
 
 class AdaptivePolicy:
@@ -140,15 +147,16 @@ class AdaptivePolicy:
     is not expected to fill the batch any further.
 
     With a free slot and ``n`` items queued, the policy predicts how many items will
-    arrive while one batch runs (arrival rate times predicted batch time). If that is no more
-    than ``n``, waiting cannot make the runner more efficient, so the batch leaves now;
-    otherwise it waits for the missing items, but never past the moment when the oldest
-    request could no longer be answered within ``max_latency_s`` (or its own deadline).
+    arrive while one batch runs (the current arrival rate times the predicted batch time).
+    A batch of ``n`` now runs at ``n`` items per batch time; waiting pays only while more
+    than ``n`` would come in that time (for a model whose cost is mostly fixed, this is the
+    point where waiting starts to lower throughput). So the batch leaves when that
+    prediction is no more than ``n``, which happens as soon as arrivals pause; and it never
+    waits longer than one batch time, nor past the moment when the oldest request could no
+    longer be answered within ``max_latency_s`` (or its own deadline).
     """
 
-    def __init__(
-        self, max_batch_size: int = 100, max_latency_s: float = 1.0, *, horizon: float = 0.5
-    ) -> None:
+    def __init__(self, max_batch_size: int = 100, max_latency_s: float = 1.0) -> None:
         if max_batch_size < 1:
             raise ValueError(f"max_batch_size must be at least 1, not {max_batch_size}")
         if max_latency_s <= 0:
@@ -156,7 +164,7 @@ class AdaptivePolicy:
         self.max_batch_size = max_batch_size
         self.max_latency_s = max_latency_s
         self.cost = CostModel()
-        self._arrivals = _ArrivalRate(horizon)
+        self._arrivals = _ArrivalRate()
 
     def on_arrival(self, now: float, items: int) -> None:
         self._arrivals.add(now, items)
@@ -176,16 +184,19 @@ class AdaptivePolicy:
             return Dispatch(items)
         run_time = self.cost.predict(items)
         included = _covering(queue, items)
-        budget_end = min(queue[0].arrived + self.max_latency_s, min(p.deadline for p in included))
-        latest_start = budget_end - run_time
+        budget_end = min(
+            queue[0].arrived + self.max_latency_s, min(p.deadline for p in included)
+        )
+        latest_start = min(budget_end - run_time, queue[0].arrived + run_time)
         if now >= latest_start or not self.cost.ready:
             return Dispatch(items)
         rate = self._arrivals.at(now)
-        expected = min(rate * run_time, float(self.max_batch_size))
-        if expected <= items or rate <= 0.0:
+        if rate * run_time <= items:
             return Dispatch(items)
-        gather = (expected - items) / rate
-        return Wait(until=min(latest_start, now + gather))
+        # Decide again at the next arrival, or when the pause since the last one means
+        # no more than ``items`` are still expected: last + run_time / items.
+        last = self._arrivals.last if self._arrivals.last is not None else now
+        return Wait(until=min(latest_start, max(now, last + run_time / items)))
 
 
 class GreedyPolicy:

@@ -111,7 +111,7 @@ def test_full_queue_answers_503_with_retry_after() -> None:
         with pytest.raises(ServiceUnavailable) as info:
             await batcher.submit((np.ones((1, 1)),))
         assert int(info.value.headers["Retry-After"]) >= 1
-        assert "limit is 4" in info.value.detail
+        assert "its limit is 4" in info.value.detail
         assert len(await asyncio.gather(*first)) == 6  # accepted requests all answered
         await batcher.drain()
 
@@ -228,6 +228,26 @@ def test_a_lone_request_gets_its_result_whatever_its_length() -> None:
             *(batcher.submit((np.ones((1, 2)),)) for _ in range(3)), return_exceptions=True
         )
         assert any(isinstance(r, TypeError) and "returned 0" in str(r) for r in results)
+        await batcher.drain()
+
+    asyncio.run(main())
+
+
+def test_a_queue_that_cannot_drain_before_the_deadline_answers_503_at_once() -> None:
+    async def main() -> None:
+        call = _Recorder(delay=0.05)
+        batcher = _batcher(call, size=1)
+        await batcher.submit((np.ones((1, 1)),))  # the cost model learns: 50 ms a batch
+        first = [asyncio.ensure_future(batcher.submit((np.ones((1, 1)),))) for _ in range(4)]
+        await asyncio.sleep(0.01)  # one runs, three wait: about 150 ms of work queued
+        began = time.monotonic()
+        with pytest.raises(ServiceUnavailable, match="past the deadline") as info:
+            await batcher.submit((np.ones((1, 1)),), deadline=time.monotonic() + 0.1)
+        assert time.monotonic() - began < 0.05  # refused at the door, not after waiting
+        assert info.value.headers["Retry-After"] == "1"
+        # with time enough, the same request is queued and answered
+        await batcher.submit((np.ones((1, 1)),), deadline=time.monotonic() + 5)
+        await asyncio.gather(*first)
         await batcher.drain()
 
     asyncio.run(main())

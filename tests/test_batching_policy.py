@@ -83,7 +83,7 @@ def test_first_request_goes_at_once_before_anything_is_measured() -> None:
 
 def _busy_policy() -> AdaptivePolicy:
     """A policy that has seen 10 ms batches and 1000 items/s arriving."""
-    policy = AdaptivePolicy(max_batch_size=64, max_latency_s=0.5, horizon=0.5)
+    policy = AdaptivePolicy(max_batch_size=64, max_latency_s=0.5)
     for _ in range(10):
         policy.observe(10, 0.010)
     for i in range(500):
@@ -153,3 +153,31 @@ def test_policy_rejects_nonsense_limits() -> None:
     with pytest.raises(ValueError, match="max_latency_ms"):
         AdaptivePolicy(max_batch_size=4, max_latency_s=0)
     assert math.isinf(Pending(1, 0.0).deadline)
+
+
+def test_arrival_rate_follows_bursts_at_the_scale_of_one_batch() -> None:
+    # 10 ms batches: a burst of 30 items in 3 ms after a quiet 100 ms is a high rate now,
+    # worth waiting for, although the long-run average is low.
+    policy = AdaptivePolicy(max_batch_size=64, max_latency_s=1.0)
+    for _ in range(5):
+        policy.observe(64, 0.010)
+    for i in range(30):
+        policy.on_arrival(1.0 + i * 0.0001, 1)
+    now = 1.003
+    queue = [Pending(1, now) for _ in range(30)]
+    decision = policy.decide(now, queue, idle_slots=1)
+    assert isinstance(decision, Wait) and decision.until is not None
+    # and once the burst is over, the queued items go without waiting out the budget
+    assert policy.decide(now + 0.05, queue, idle_slots=1) == Dispatch(30)
+
+
+def test_never_waits_longer_than_one_batch_takes() -> None:
+    policy = AdaptivePolicy(max_batch_size=64, max_latency_s=1.0)
+    policy.observe(8, 0.010)
+    for i in range(100):  # a steady stream, 10 000 items/s: always more to wait for
+        policy.on_arrival(i * 0.0001, 1)
+    queue = [Pending(1, 0.0)]
+    decision = policy.decide(0.0099, queue, idle_slots=1)
+    assert isinstance(decision, Wait) and decision.until is not None
+    assert decision.until <= 0.010 + 1e-9
+    assert policy.decide(0.0101, queue, idle_slots=1) == Dispatch(1)
