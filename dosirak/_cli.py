@@ -1,4 +1,4 @@
-"""The ``dosirak`` command: gen, spec, serve."""
+"""The ``dosirak`` command: gen, spec, serve, diff, models."""
 
 from __future__ import annotations
 

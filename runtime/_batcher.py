@@ -19,7 +19,7 @@ from typing import Any
 
 from . import _batch_data as data
 from . import _metrics as metrics
-from ._batching import BatchingPolicy, Dispatch, Pending, plan_batch
+from ._batching import BatchingPolicy, Dispatch, Pending, Wait, plan_batch
 from .errors import GatewayTimeout, ServiceUnavailable
 
 __all__ = ["Batcher"]
@@ -38,6 +38,7 @@ class _Entry:
         "dispatched",
         "done",
         "future",
+        "late",
         "pieces",
         "size",
     )
@@ -59,6 +60,7 @@ class _Entry:
         self.done = 0  # items already answered
         self.pieces: list[tuple[int, Any]] = []  # (first item, result slice)
         self.abandoned = False
+        self.late = False  # its deadline passed before its answer was ready
 
 
 class Batcher:
@@ -145,28 +147,37 @@ class Batcher:
                 )
         if deadline <= now:
             raise GatewayTimeout("the request's deadline passed before it reached the runner")
-        entry = _Entry(args, size, now, deadline, asyncio.get_running_loop().create_future())
+        loop = asyncio.get_running_loop()
+        entry = _Entry(args, size, now, deadline, loop.create_future())
         self._queue.append(entry)
         self._queued_items += size
         self._depth.set(self._queued_items)
         self._idle.clear()
         self.policy.on_arrival(now, size)
         if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._dispatch_loop())
+            self._task = loop.create_task(self._dispatch_loop())
         self._wakeup.set()
+        # One timer per request (not wait_for and shield: they cost more than the rest of
+        # the queueing together); it fails the request's future when its deadline passes.
+        timer = None if math.isinf(deadline) else loop.call_later(deadline - now, self._late, entry)
         try:
-            if math.isinf(deadline):
-                return await asyncio.shield(entry.future)
-            return await asyncio.wait_for(asyncio.shield(entry.future), deadline - now)
-        except TimeoutError:
-            self._abandon(entry)
-            metrics.deadline_exceeded(self.runner, self.method)
-            raise GatewayTimeout(
-                f"the request's deadline passed while runner {self.runner!r} worked on it"
-            ) from None
+            return await entry.future
         except asyncio.CancelledError:
-            self._abandon(entry)
+            if entry.late:
+                metrics.deadline_exceeded(self.runner, self.method)
+                raise GatewayTimeout(
+                    f"the request's deadline passed while runner {self.runner!r} worked on it"
+                ) from None
+            self._abandon(entry)  # the request itself was cancelled
             raise
+        finally:
+            if timer is not None:
+                timer.cancel()
+
+    def _late(self, entry: _Entry) -> None:
+        if not entry.future.done():
+            entry.late = True
+            self._abandon(entry)
 
     def _abandon(self, entry: _Entry) -> None:
         entry.abandoned = True
@@ -180,22 +191,29 @@ class Batcher:
             entry.future.cancel()
 
     async def _dispatch_loop(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
-            now = self._clock()
-            pending = [Pending(e.size - e.dispatched, e.arrived, e.deadline) for e in self._queue]
-            decision = self.policy.decide(now, pending, self.slots - self._busy)
-            if isinstance(decision, Dispatch) and decision.items > 0:
-                self._start_batch(decision.items)
-                continue
+            until: float | None = None
+            if self._queue and self._busy < self.slots:
+                now = self._clock()
+                pending = [
+                    Pending(e.size - e.dispatched, e.arrived, e.deadline) for e in self._queue
+                ]
+                decision = self.policy.decide(now, pending, self.slots - self._busy)
+                if isinstance(decision, Dispatch) and decision.items > 0:
+                    self._start_batch(decision.items)
+                    continue
+                if isinstance(decision, Wait) and decision.until is not None:
+                    until = decision.until
             if not self._queue and not self._busy:
                 self._idle.set()
             self._wakeup.clear()
-            until = decision.until if not isinstance(decision, Dispatch) else None
-            if until is None:
-                await self._wakeup.wait()
-            else:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), max(0.0, until - now))
+            timer = None
+            if until is not None:
+                timer = loop.call_later(max(0.0, until - self._clock()), self._wakeup.set)
+            await self._wakeup.wait()
+            if timer is not None:
+                timer.cancel()
 
     def _start_batch(self, items: int) -> None:
         plan = plan_batch([e.size - e.dispatched for e in self._queue], items)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 __all__ = [
     "AdaptivePolicy",
@@ -34,8 +34,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class Pending:
+class Pending(NamedTuple):
     """What the policy sees of one queued request: items not yet dispatched, and times."""
 
     size: int
@@ -184,9 +183,7 @@ class AdaptivePolicy:
             return Dispatch(items)
         run_time = self.cost.predict(items)
         included = _covering(queue, items)
-        budget_end = min(
-            queue[0].arrived + self.max_latency_s, min(p.deadline for p in included)
-        )
+        budget_end = min(queue[0].arrived + self.max_latency_s, min(p.deadline for p in included))
         latest_start = min(budget_end - run_time, queue[0].arrived + run_time)
         if now >= latest_start or not self.cost.ready:
             return Dispatch(items)
