@@ -16,6 +16,7 @@ from typing import Any
 __all__ = [
     "FORM_DATA",
     "multipart_encoding",
+    "multipart_imports",
     "multipart_media_types",
     "multipart_params",
     "multipart_python_type",
@@ -81,6 +82,13 @@ def multipart_schema(
 def multipart_encoding(spec: Spec, media_type: str) -> dict[str, Any]:
     """Each part's Content-Type: the default of its kind (the runtime takes its others)."""
     return {name: {"contentType": kind.media_types(part)[0]} for name, part, kind in _parts(spec)}
+
+
+def multipart_imports(spec: Spec) -> tuple[str, ...]:
+    """What the parts' types import (an image part: PIL), each once."""
+    return tuple(
+        dict.fromkeys(line for _, part, kind in _parts(spec) for line in kind.imports(part))
+    )
 
 
 def multipart_python_type(spec: Spec) -> str:

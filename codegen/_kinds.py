@@ -15,6 +15,7 @@ from ._kind_file import file_media_types, file_schema, file_summary
 from ._kind_image import image_media_types, image_params, image_schema, image_summary
 from ._kind_multipart import (
     multipart_encoding,
+    multipart_imports,
     multipart_media_types,
     multipart_params,
     multipart_python_type,
@@ -69,7 +70,7 @@ class Kind:
     #: so generated code casts its result to ``python_type``.
     read_is_untyped: bool = False
     #: Imports ``python_type`` needs in generated code (an optional extra's module, say).
-    imports: tuple[str, ...] = ()
+    imports: Callable[[Spec], tuple[str, ...]] = lambda spec: ()
     #: The media type object's ``encoding`` (each multipart part's Content-Type), if any.
     encoding: Callable[[Spec, str], dict[str, Any] | None] = lambda spec, media_type: None
 
@@ -178,7 +179,7 @@ KINDS: dict[str, Kind] = {
         media_types=image_media_types,
         schema=image_schema,
         python_type=lambda spec: "_PILImage.Image",
-        imports=("import PIL.Image as _PILImage",),
+        imports=lambda spec: ("import PIL.Image as _PILImage",),
         params=image_params,
         summary=image_summary,
     ),
@@ -198,13 +199,14 @@ KINDS: dict[str, Kind] = {
         params=multipart_params,
         summary=multipart_summary,
         encoding=multipart_encoding,
+        imports=multipart_imports,
     ),
     "dataframe": Kind(
         name="dataframe",
         media_types=frame_media_types,
         schema=frame_schema,
         python_type=lambda spec: "_pd.DataFrame",
-        imports=("import pandas as _pd",),
+        imports=lambda spec: ("import pandas as _pd",),
         params=frame_params,
         summary=frame_summary,
     ),
@@ -213,7 +215,7 @@ KINDS: dict[str, Kind] = {
         media_types=frame_media_types,
         schema=series_schema,
         python_type=lambda spec: "_pd.Series[_t.Any]",
-        imports=("import pandas as _pd",),
+        imports=lambda spec: ("import pandas as _pd",),
         params=series_params,
         summary=series_summary,
     ),

@@ -525,7 +525,7 @@ def _body(
         params=params,
         summary=kind.summary(spec),
         cast=kind.read_is_untyped and kind.python_type(spec) != "_t.Any",
-        imports=kind.imports,
+        imports=kind.imports(spec),
     )
 
 

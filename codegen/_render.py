@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import textwrap
 from typing import Any
@@ -164,6 +165,7 @@ def _noqa_long(line: str) -> str:
     return line if len(line) <= 100 else f"{line}  # noqa: E501"
 
 
+@functools.cache  # compiled templates are kept; every render reuses them
 def environment() -> Environment:
     env = Environment(
         loader=PackageLoader("dosirak.templates", "."),

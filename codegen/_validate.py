@@ -19,7 +19,7 @@ class InvalidDocumentError(GenerationError):
 
 def validate_document(document: dict[str, Any], *, source: str, generated: bool = False) -> None:
     """Raise `InvalidDocumentError` naming openapi-spec-validator's findings (the first
-    ten, each shortened: a finding about a schema may quote the whole schema)."""
+    five, each shortened: a finding about a schema may quote the whole schema)."""
     try:
         validate(document)
     except OpenAPIValidationError as exc:

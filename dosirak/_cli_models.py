@@ -160,7 +160,7 @@ def export_model(
 
     try:
         model = dosirak.models.get(tag)  # "latest" resolved once, for the message too
-        written = dosirak.models.export_model(model.tag, path)
+        written = dosirak.models.export_model(model, path)
     except (dosirak.models.ModelStoreError, OSError) as exc:
         raise _fail(str(exc)) from None
     typer.echo(f"exported {model.tag} to {written}")

@@ -39,7 +39,6 @@ from dosirak.runtime import _deadline, _inline
 
 if TYPE_CHECKING:
     from dosirak.runtime._batcher import Batcher
-    from dosirak.runtime._inline import InlineJudge
 
 __all__ = ["Runnable", "RunnableMethodConfig", "Runner", "RunnerMethod"]
 
@@ -130,7 +129,7 @@ class _InProcess:
         # Bound methods and whether each is a coroutine function, looked up once per start
         # rather than on every call.
         self._methods: dict[str, tuple[Callable[..., Any], bool]] = {}
-        self._judges: dict[str, InlineJudge] = {}
+        self._judges: dict[str, _inline.InlineJudge] = {}
 
     def start(self) -> None:
         if self._instance is None:
@@ -163,9 +162,7 @@ class _InProcess:
             return await fn(*args, **kwargs)
         judge = self._judges.get(method)
         if judge is None:
-            from dosirak.runtime._inline import InlineJudge
-
-            judge = self._judges[method] = InlineJudge()
+            judge = self._judges[method] = _inline.InlineJudge()
         call = functools.partial(fn, *args, **kwargs)
         if judge.inline:  # a method proven cheap runs on the loop: no thread hop
             return judge.run_inline(call)
@@ -219,9 +216,10 @@ class RunnerMethod:
         # On the event loop's own thread (a cheap sync API run inline, see
         # dosirak.runtime._inline) there is no waiting for a batch: call directly.
         placement = self.runner._placement
-        if placement.remote and asyncio._get_running_loop() is None:
+        in_worker_thread = asyncio._get_running_loop() is None
+        if placement.remote and in_worker_thread:
             _inline.adjust_inline_cost(math.inf)  # never inline: it would block the loop
-        if self.batching and not kwargs and asyncio._get_running_loop() is None:
+        if self.batching and not kwargs and in_worker_thread:
             deadline = _deadline.request_deadline.get()
             started = time.perf_counter()
             try:  # from a sync API function: hand the call to the event loop's batcher

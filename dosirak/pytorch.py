@@ -133,9 +133,9 @@ class PytorchRunnable(ModelRunnable):
             found.append(value)
             array = value if value.flags.writeable else value.copy()  # torch wants writable
             tensor = torch.from_numpy(np.ascontiguousarray(array))
-            if tensor.dtype.is_floating_point:
-                tensor = tensor.to(self.float_dtype)
-            return tensor.to(self.device)
+            # One copy: cast and move together.
+            dtype = self.float_dtype if tensor.dtype.is_floating_point else None
+            return tensor.to(self.device, dtype=dtype)
         if isinstance(value, torch.Tensor):
             found.append(value)
             return value.to(self.device)

@@ -31,7 +31,6 @@ class _Entry:
     """One caller's request while it is queued or running."""
 
     __slots__ = (
-        "abandoned",
         "args",
         "arrived",
         "deadline",
@@ -59,7 +58,6 @@ class _Entry:
         self.dispatched = 0  # items already sent in a batch
         self.done = 0  # items already answered
         self.pieces: list[tuple[int, Any]] = []  # (first item, result slice)
-        self.abandoned = False
         self.late = False  # its deadline passed before its answer was ready
 
 
@@ -180,7 +178,6 @@ class Batcher:
             self._abandon(entry)
 
     def _abandon(self, entry: _Entry) -> None:
-        entry.abandoned = True
         left = entry.size - entry.dispatched
         if left and entry in self._queue:
             self._queue.remove(entry)

@@ -6,19 +6,15 @@ import math
 import time
 from contextvars import ContextVar
 
-__all__ = ["DEFAULT_REQUEST_TIMEOUT_S", "current_deadline", "request_deadline"]
+__all__ = ["DEFAULT_REQUEST_TIMEOUT_S", "request_deadline", "seconds_left"]
 
-#: Seconds a request may take, end to end, unless ``dosirak serve --timeout`` says otherwise.
+#: Seconds from a request's arrival until runners give up on it (``dosirak serve --timeout``).
 DEFAULT_REQUEST_TIMEOUT_S = 60.0
 
 #: ``time.monotonic()`` by which the current request needs its answer.
 request_deadline: ContextVar[float] = ContextVar("dosirak_request_deadline", default=math.inf)
 
 
-def current_deadline() -> float:
-    """The current request's deadline (``inf`` outside a request: tests, notebooks)."""
-    return request_deadline.get()
-
-
 def seconds_left() -> float:
+    """Seconds until the current request's deadline (``inf`` outside a request)."""
     return request_deadline.get() - time.monotonic()

@@ -22,6 +22,7 @@ from typing import Any
 import anyio.to_thread
 from starlette.applications import Starlette
 
+from ._binding import _Operations, _primed
 from ._generated import GeneratedServer, load_generated
 from .context import Context
 
@@ -32,11 +33,6 @@ Operation = Callable[..., Awaitable[Any]]
 
 class HandlerError(LookupError):
     """``handlers.py`` is missing, does not import, or lacks an operation's function."""
-
-
-class _Operations:
-    def __init__(self, operations: Mapping[str, Operation]) -> None:
-        self.__dict__.update(operations)
 
 
 def load_handlers(generated: GeneratedServer) -> list[ModuleType]:
@@ -97,8 +93,10 @@ def _operation(function: Callable[..., Any]) -> Operation:
             kwargs["context"] = context
         if is_coroutine:
             return await function(**kwargs)
-        if is_stream:
-            return function(**kwargs)  # a generator: the text codec streams it
+        if is_stream:  # first item drawn now: an early failure keeps a status of its own
+            return await _primed(
+                function(**kwargs), anyio.to_thread.current_default_thread_limiter()
+            )
         return await anyio.to_thread.run_sync(functools.partial(function, **kwargs))
 
     call.__name__ = getattr(function, "__name__", "handler")

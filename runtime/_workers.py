@@ -171,7 +171,7 @@ class WorkerProcesses:
             await asyncio.sleep(0.5)
             for worker in list(self._workers.values()):
                 if worker.alive and worker.process.poll() is not None:
-                    self._lost(worker, None)
+                    self._lost(worker)
 
     async def _spawn(self, index: int) -> _Worker:
         path = self._folder / f"worker-{index}.sock"
@@ -227,10 +227,6 @@ class WorkerProcesses:
     def ready(self) -> bool:
         return any(w.alive and w.process.poll() is None for w in self._workers.values())
 
-    @property
-    def pids(self) -> list[int]:
-        return [w.process.pid for w in self._workers.values() if w.alive]
-
     # -- calls
 
     def call(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -256,12 +252,12 @@ class WorkerProcesses:
                 ) from None
             if worker.alive and worker.process.poll() is None:
                 break
-            self._lost(worker, None)  # died while idle: restart it, take another
+            self._lost(worker)  # died while idle: restart it, take another
         try:
             await write_async(self._loop, worker.sock, (method, args, kwargs))
             status, value = await read_async(self._loop, worker.sock)
-        except (WireClosed, OSError) as exc:
-            self._lost(worker, exc)
+        except (WireClosed, OSError):
+            self._lost(worker)
             raise ServiceUnavailable(
                 f"a worker of runner {self.runner!r} died while running {method!r}; "
                 "it is being restarted",
@@ -269,7 +265,7 @@ class WorkerProcesses:
             ) from None
         except BaseException:
             # Cancelled mid-message: the socket's framing is lost, so is the worker.
-            self._lost(worker, None)
+            self._lost(worker)
             raise
         self._idle.put_nowait(worker)
         if status == "ok":
@@ -282,7 +278,7 @@ class WorkerProcesses:
         kind, message, trace = value
         raise RunnerWorkerError(self.runner, method, kind, message, trace)
 
-    def _lost(self, worker: _Worker, exc: BaseException | None) -> None:
+    def _lost(self, worker: _Worker) -> None:
         if not worker.alive:
             return
         worker.alive = False

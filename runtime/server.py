@@ -31,20 +31,15 @@ def create_app() -> Starlette:
     from ._app import app_for_service
 
     target = os.environ[_TARGET_ENV]
+    limits = Limits(**json.loads(os.environ.get(_LIMITS_ENV) or "{}"))
+    timeout = float(os.environ.get(_TIMEOUT_ENV) or DEFAULT_REQUEST_TIMEOUT_S)
     if Path(target).is_dir():  # spec-first: a directory `dosirak gen DOCUMENT` wrote
         from ._handlers import app_for_directory
 
-        return app_for_directory(
-            target,
-            limits=Limits(**json.loads(os.environ.get(_LIMITS_ENV) or "{}")),
-            request_timeout_s=float(os.environ.get(_TIMEOUT_ENV) or DEFAULT_REQUEST_TIMEOUT_S),
-        )
-    service = load_service(target)
+        return app_for_directory(target, limits=limits, request_timeout_s=timeout)
     generated = os.environ.get(_GENERATED_ENV) or None
-    limits = Limits(**json.loads(os.environ.get(_LIMITS_ENV) or "{}"))
-    timeout = float(os.environ.get(_TIMEOUT_ENV) or DEFAULT_REQUEST_TIMEOUT_S)
     return app_for_service(
-        service,
+        load_service(target),
         generated_dir=generated,
         limits=limits,
         request_timeout_s=timeout,

@@ -476,7 +476,7 @@ def _tar(path: Path, members: dict[str, bytes], links: dict[str, str] | None = N
     return path
 
 
-def _model_yaml(tmp_path: Path) -> bytes:
+def _model_yaml() -> bytes:
     model = save()
     data = (model.path / "model.yaml").read_bytes()
     models.delete(model.tag)
@@ -487,23 +487,23 @@ def _model_yaml(tmp_path: Path) -> bytes:
     ("member", "why"),
     [("/etc/evil", "outside the model"), ("../evil", "outside the model"), ("a/../../e", "")],
 )
-def test_import_refuses_members_that_escape(tmp_path: Path, member: str, why: str) -> None:
-    archive = _tar(tmp_path / "evil.tar.gz", {"model.yaml": _model_yaml(tmp_path), member: b"x"})
+def test_import_refuses_members_that_escape(home: Path, member: str, why: str) -> None:
+    archive = _tar(home.parent / "evil.tar.gz", {"model.yaml": _model_yaml(), member: b"x"})
     with pytest.raises(UnsafeArchive, match=f"member .* would be written {why}"):
         models.import_model(archive)
     assert models.list() == []
-    assert not (tmp_path / "evil").exists()
+    # nothing was written beside the staging folder (which is removed again)
+    assert not (home / "models" / "evil").exists() and not (home / "models" / "e").exists()
+    assert not Path("/etc/evil").exists()
 
 
 def test_import_refuses_links_and_zip_traversal(tmp_path: Path) -> None:
-    archive = _tar(
-        tmp_path / "link.tar.gz", {"model.yaml": _model_yaml(tmp_path)}, {"x": "/etc/passwd"}
-    )
+    archive = _tar(tmp_path / "link.tar.gz", {"model.yaml": _model_yaml()}, {"x": "/etc/passwd"})
     with pytest.raises(UnsafeArchive, match="is a link or device"):
         models.import_model(archive)
     zipped = tmp_path / "evil.zip"
     with zipfile.ZipFile(zipped, "w") as out:
-        out.writestr("model.yaml", _model_yaml(tmp_path))
+        out.writestr("model.yaml", _model_yaml())
         out.writestr("../../evil", b"x")
     with pytest.raises(UnsafeArchive, match="outside the model"):
         models.import_model(zipped)

@@ -110,7 +110,7 @@ def delete(tag: str | Tag) -> Tag:
     return default_store().delete(tag)
 
 
-def export_model(tag: str | Tag, path: str | os.PathLike[str]) -> Path:
+def export_model(tag: str | Tag | Model, path: str | os.PathLike[str]) -> Path:
     """Write the model to one archive: ``.zip`` if ``path`` ends so, else ``.tar.gz``."""
     return _archive.export_model(default_store(), tag, path)
 

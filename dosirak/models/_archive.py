@@ -25,9 +25,9 @@ from ._tag import Tag
 __all__ = ["export_model", "import_model"]
 
 
-def export_model(store: ModelStore, tag: str | Tag, path: str | os.PathLike[str]) -> Path:
+def export_model(store: ModelStore, tag: str | Tag | Model, path: str | os.PathLike[str]) -> Path:
     """Write the model to ``path``: a zip file if it ends with ``.zip``, else a tar.gz."""
-    model = store.get(tag)
+    model = tag if isinstance(tag, Model) else store.get(tag)
     target = Path(path)
     if target.is_dir():
         target = target / f"{model.name}-{model.version}.tar.gz"
@@ -80,7 +80,7 @@ def import_model(store: ModelStore, path: str | os.PathLike[str]) -> Model:
             _extract_tar(source, staging)
         else:
             raise UnsafeArchive(source, "not a .tar.gz or .zip model export")
-        tag = _tag_of(source, staging)
+        tag, info = _tag_of(source, staging)
         try:
             final = store.add_folder(staging, tag)
         except OSError:
@@ -90,7 +90,7 @@ def import_model(store: ModelStore, path: str | os.PathLike[str]) -> Model:
             raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return store.get(Tag(tag.name, final.name))
+    return Model(Tag(tag.name, final.name), final, info)
 
 
 def _member_path(archive: Path, name: str) -> PurePosixPath:
@@ -143,12 +143,12 @@ def _extract_zip(source: Path, staging: Path) -> None:
                 shutil.copyfileobj(stream, out)
 
 
-def _tag_of(source: Path, staging: Path) -> Tag:
+def _tag_of(source: Path, staging: Path) -> tuple[Tag, ModelInfo]:
     document = staging / MODEL_FILE
     if not document.is_file():
         raise UnsafeArchive(source, f"no {MODEL_FILE} at the top of the archive")
     try:
-        name, version, _ = ModelInfo.from_dict(yaml.safe_load(document.read_text("utf-8")))
-        return Tag(name, version)
+        name, version, info = ModelInfo.from_dict(yaml.safe_load(document.read_text("utf-8")))
+        return Tag(name, version), info
     except (yaml.YAMLError, TypeError, ValueError, UnicodeDecodeError) as exc:
         raise UnsafeArchive(source, f"its {MODEL_FILE} is invalid: {exc}") from None

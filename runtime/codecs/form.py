@@ -13,7 +13,7 @@ import typing
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import to_jsonable_python
 from starlette.requests import Request
 from starlette.responses import Response
@@ -21,6 +21,7 @@ from starlette.responses import Response
 from ..context import Context
 from ..errors import BadRequest, ErrorItem, UnprocessableContent
 from ._framing import Limits, ResponseValidationError, read_body
+from .json import _adapter
 
 __all__ = ["FORM", "decode", "encode", "read", "to_bytes"]
 
@@ -64,11 +65,6 @@ def decode(body: bytes, content_type: str, *, model: Any) -> Any:
             for e in exc.errors(include_url=False, include_context=False, include_input=False)
         ]
         raise UnprocessableContent(f"the form does not fit: {len(items)} error(s)", items) from None
-
-
-@functools.cache
-def _adapter(model: Any) -> TypeAdapter[Any]:
-    return TypeAdapter(model)
 
 
 @functools.cache
