@@ -13,13 +13,14 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 
 from ._deadline import DEFAULT_REQUEST_TIMEOUT_S
 from ._docs import docs_routes
 from ._generated import GeneratedServer, StaleGeneratedCodeError, load_generated
 from ._metrics import CONTENT_TYPE_LATEST, exposition, request_done
 from .codecs import Limits
-from .endpoint import TIMEOUT_KEY, problem_response
+from .endpoint import TIMEOUT_KEY, GuardedEndpoint, problem_response
 from .errors import (
     MethodNotAllowed,
     NotFound,
@@ -107,11 +108,41 @@ def build_app(
         Route("/metrics", metrics, methods=["GET"], include_in_schema=False),
         *docs_routes(openapi_url="/openapi.json", title=title),
     ]
-    return Starlette(
+    return _ServingApp(
         routes=routes,
         lifespan=lifespan,
-        exception_handlers={HTTPException: _http_problem},  # type: ignore[dict-item]
+        exception_handlers={HTTPException: _http_problem},
     )
+
+
+class _ServingApp(Starlette):
+    """Starlette, calling the generated route of a fixed path after one dict lookup.
+
+    Such routes are `GuardedEndpoint`s: they answer every failure themselves, so the
+    middleware stack and the router's linear match only cost time on them. Anything else
+    (templated paths, other methods, a root path, the server's own routes) goes through
+    Starlette as usual.
+    """
+
+    def __init__(self, *, routes: Sequence[BaseRoute], **options: Any) -> None:
+        super().__init__(routes=routes, **options)
+        self._fixed_paths = {
+            route.path: route
+            for route in routes
+            if isinstance(route, Route)
+            and isinstance(route.app, GuardedEndpoint)
+            and not route.param_convertors
+        }
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope.get("root_path"):
+            route = self._fixed_paths.get(scope["path"])
+            if route is not None and route.methods and scope["method"] in route.methods:
+                scope["app"] = self
+                scope["route"] = route
+                await route.app(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
 
 
 async def _http_problem(request: Request, exc: HTTPException) -> Response:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
+import itertools
 import math
 import time
 from collections import deque
@@ -93,7 +95,25 @@ class Batcher:
         self._task: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[None]] = set()
         self._closed = False
-        self._depth = metrics.queue_depth(self.runner, self.method)
+        self._report_depth = metrics.watch_queue(self.runner, self.method, self._depth)
+        # Deadlines: one heap and one timer for the earliest, not a timer per request
+        # (the event loop's timer heap compares handles in Python). Finished entries
+        # leave the heap lazily; it is rebuilt when they outnumber the waiting ones.
+        self._deadlines: list[tuple[float, int, _Entry]] = []
+        self._order = itertools.count()
+        self._deadline_timer: asyncio.TimerHandle | None = None
+        self._armed_for = math.inf
+        self._waiting = 0  # callers inside submit()
+        # An upper bound of the wait per queued full batch, refreshed after each batch,
+        # so that admission needs the cost model only near a deadline.
+        self._full_batch_seconds = 0.0
+
+    def _depth(self) -> int:
+        return self._queued_items
+
+    def _depth_changed(self) -> None:
+        if self._report_depth is not None:
+            self._report_depth()
 
     @property
     def queued_items(self) -> int:
@@ -129,13 +149,16 @@ class Batcher:
             # Back-pressure at the door: a full queue, or one that (by the cost model)
             # cannot be worked off before this request's deadline, answers 503 now rather
             # than 504 later.
-            wait = self.expected_wait()
+            reason = ""
+            wait = 0.0
+            batches = self._queued_items // self.policy.max_batch_size + 1
             if self._queued_items + size > self.max_queue_items:
+                wait = self.expected_wait()
                 reason = f"its limit is {self.max_queue_items}"
-            elif now + wait > deadline:
-                reason = f"working them off takes about {wait:.2f} s, past the deadline"
-            else:
-                reason = ""
+            elif now + batches * self._full_batch_seconds / self.slots > deadline:
+                wait = self.expected_wait()
+                if now + wait > deadline:
+                    reason = f"working them off takes about {wait:.2f} s, past the deadline"
             if reason:
                 metrics.rejected(self.runner, self.method)
                 raise ServiceUnavailable(
@@ -149,15 +172,15 @@ class Batcher:
         entry = _Entry(args, size, now, deadline, loop.create_future())
         self._queue.append(entry)
         self._queued_items += size
-        self._depth.set(self._queued_items)
+        self._depth_changed()
         self._idle.clear()
         self.policy.on_arrival(now, size)
         if self._task is None:
             self._task = loop.create_task(self._dispatch_loop())
         self._wakeup.set()
-        # One timer per request (not wait_for and shield: they cost more than the rest of
-        # the queueing together); it fails the request's future when its deadline passes.
-        timer = None if math.isinf(deadline) else loop.call_later(deadline - now, self._late, entry)
+        if deadline != math.inf:
+            self._watch_deadline(entry, now)
+        self._waiting += 1
         try:
             return await entry.future
         except asyncio.CancelledError:
@@ -169,20 +192,44 @@ class Batcher:
             self._abandon(entry)  # the request itself was cancelled
             raise
         finally:
-            if timer is not None:
-                timer.cancel()
+            self._waiting -= 1
 
-    def _late(self, entry: _Entry) -> None:
-        if not entry.future.done():
-            entry.late = True
-            self._abandon(entry)
+    def _watch_deadline(self, entry: _Entry, now: float) -> None:
+        heap = self._deadlines
+        if len(heap) > 2 * self._waiting + 64:
+            heap[:] = [item for item in heap if not item[2].future.done()]
+            heapq.heapify(heap)
+        heapq.heappush(heap, (entry.deadline, next(self._order), entry))
+        if entry.deadline < self._armed_for:
+            self._arm(entry.deadline, now)
+
+    def _arm(self, deadline: float, now: float) -> None:
+        if self._deadline_timer is not None:
+            self._deadline_timer.cancel()
+        self._armed_for = deadline
+        loop = asyncio.get_running_loop()
+        self._deadline_timer = loop.call_later(max(0.0, deadline - now), self._expire)
+
+    def _expire(self) -> None:
+        """Fail the callers whose deadline passed; wait for the next deadline."""
+        self._deadline_timer = None
+        self._armed_for = math.inf
+        now = self._clock()
+        heap = self._deadlines
+        while heap and (heap[0][0] <= now or heap[0][2].future.done()):
+            entry = heapq.heappop(heap)[2]
+            if not entry.future.done():
+                entry.late = True
+                self._abandon(entry)
+        if heap:
+            self._arm(heap[0][0], now)
 
     def _abandon(self, entry: _Entry) -> None:
         left = entry.size - entry.dispatched
         if left and entry in self._queue:
             self._queue.remove(entry)
             self._queued_items -= left
-            self._depth.set(self._queued_items)
+            self._depth_changed()
             self._wakeup.set()
         if not entry.future.done():
             entry.future.cancel()
@@ -223,7 +270,7 @@ class Batcher:
             self._queue.popleft()
         taken = sum(count for _, _, count in parts)
         self._queued_items -= taken
-        self._depth.set(self._queued_items)
+        self._depth_changed()
         width = len(parts[0][0].args)
         batch_args = tuple(
             data.concat(
@@ -265,6 +312,7 @@ class Batcher:
             self._wakeup.set()
         elapsed = self._clock() - started
         self.policy.observe(items, elapsed)
+        self._full_batch_seconds = self.policy.expected_seconds(self.policy.max_batch_size)
         metrics.batch_done(self.runner, self.method, items, elapsed)
         for (entry, start, count), piece in zip(parts, pieces, strict=True):
             entry.pieces.append((start, piece))

@@ -10,13 +10,14 @@ from collections.abc import Awaitable, Callable
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from ._cleanup import release_after
 from ._deadline import DEFAULT_REQUEST_TIMEOUT_S, request_deadline
 from ._metrics import request_done
 from .errors import PROBLEM_MEDIA_TYPE, InternalServerError, ProblemError
 
-__all__ = ["TIMEOUT_KEY", "guard", "internal_error", "problem_response"]
+__all__ = ["TIMEOUT_KEY", "GuardedEndpoint", "guard", "internal_error", "problem_response"]
 
 #: The app's lifespan state (``scope["state"]``) holds the request timeout (seconds) here.
 TIMEOUT_KEY = "dosirak.timeout"
@@ -46,8 +47,9 @@ def internal_error(where: str) -> InternalServerError:
     )
 
 
-def guard(handler: Handler) -> Handler:
-    """The handler, answering `ProblemError` with its status and anything else with 500.
+def guard(handler: Handler) -> GuardedEndpoint:
+    """``handler`` as an ASGI endpoint answering `ProblemError` with its status and anything
+    else with 500.
 
     It also sets the request's deadline (``scope["state"][TIMEOUT_KEY]`` seconds from now,
     which the app's lifespan puts there) for the runners, and counts the request in the
@@ -56,14 +58,32 @@ def guard(handler: Handler) -> Handler:
     What the request's codecs opened (spooled uploads, returned files) closes once the
     response, whichever it is, has been sent.
     """
+    return GuardedEndpoint(handler)
 
-    async def endpoint(request: Request) -> Response:
+
+class GuardedEndpoint:
+    """The ASGI app `guard` makes of a handler.
+
+    Being an ASGI app rather than a function, a Starlette `Route` calls it without its
+    request/response wrapper, and the app's exact-path dispatch (``_app.py``) calls it
+    directly: generated routes catch every exception themselves, so the wrapper's
+    exception handling only cost time.
+    """
+
+    __slots__ = ("__name__", "__qualname__", "handler")
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+        self.__name__ = getattr(handler, "__name__", "endpoint")
+        self.__qualname__ = self.__name__
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
-        scope = request.scope
+        request = Request(scope, receive, send)
         timeout = scope.get("state", _NO_STATE).get(TIMEOUT_KEY, DEFAULT_REQUEST_TIMEOUT_S)
         token = request_deadline.set(time.monotonic() + timeout)
         try:
-            response = await handler(request)
+            response = await self.handler(request)
         except ProblemError as problem:
             response = problem_response(problem, request.url.path)
         except Exception:
@@ -75,8 +95,4 @@ def guard(handler: Handler) -> Handler:
         template = route.path if route is not None else request.url.path
         # Time to the response's start (a stream's body is not waited for).
         request_done(template, scope["method"], response.status_code, time.perf_counter() - started)
-        return release_after(request, response)
-
-    endpoint.__name__ = getattr(handler, "__name__", "endpoint")
-    endpoint.__qualname__ = endpoint.__name__
-    return endpoint
+        await release_after(request, response)(scope, receive, send)

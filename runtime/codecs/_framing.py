@@ -15,6 +15,7 @@ __all__ = [
     "Limits",
     "ResponseValidationError",
     "declared_status",
+    "header",
     "negotiate",
     "read_body",
     "read_body_buffer",
@@ -54,18 +55,30 @@ def declared_status(response: Response, context: Context, statuses: tuple[int, .
     return response
 
 
+def header(request: Request, name: bytes) -> str | None:
+    """The first value of the header ``name`` (lower-case bytes), as Starlette reads it.
+
+    A scan of the raw ASGI headers: building `request.headers` costs more than the
+    few lookups a route makes.
+    """
+    for key, value in request.scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")  # type: ignore[no-any-return]
+    return None
+
+
 def require_media_type(request: Request, accepted: tuple[str, ...]) -> str:
     """Return the Content-Type header when its media type is one of ``accepted``; else 415."""
-    header = request.headers.get("content-type")
-    if header in accepted:  # the usual case: exactly one of the declared types
-        return header
+    value = header(request, b"content-type")
+    if value in accepted:  # the usual case: exactly one of the declared types
+        return value
     expected = " or ".join(accepted)
-    if header is None:
+    if value is None:
         raise UnsupportedMediaType(f"the request has no Content-Type; send {expected}")
-    media_type = header.partition(";")[0].strip().lower()
+    media_type = value.partition(";")[0].strip().lower()
     if media_type not in accepted:
         raise UnsupportedMediaType(f"Content-Type {media_type!r} is not accepted; send {expected}")
-    return header
+    return value
 
 
 def negotiate(request: Request, offered: tuple[str, ...]) -> str:
@@ -74,17 +87,17 @@ def negotiate(request: Request, offered: tuple[str, ...]) -> str:
     As RFC 9110 says: each offered type takes the quality of the most specific range that
     matches it; the highest quality wins, ties go to the order of ``offered``; 406 if none.
     """
-    header = request.headers.get("accept")
-    if not header or header == "*/*":
+    accept = header(request, b"accept")
+    if not accept or accept == "*/*":
         return offered[0]
-    if header in offered:  # the usual case: one exact type, no parameters
-        return header
-    chosen = _negotiated.get((header, offered))
+    if accept in offered:  # the usual case: one exact type, no parameters
+        return accept
+    chosen = _negotiated.get((accept, offered))
     if chosen is None:
-        chosen = _negotiate(header, offered)
+        chosen = _negotiate(accept, offered)
         if len(_negotiated) >= 512:  # a client sending ever new headers: start over
             _negotiated.clear()
-        _negotiated[(header, offered)] = chosen
+        _negotiated[(accept, offered)] = chosen
     return chosen
 
 
@@ -133,7 +146,7 @@ async def read_body_buffer(request: Request, max_bytes: int) -> bytes | bytearra
     A body that came in several messages is a `bytearray`, so what is decoded from it
     (an array) may share its memory and stay writable.
     """
-    declared = request.headers.get("content-length")
+    declared = header(request, b"content-length")
     if declared is not None:
         try:
             size = int(declared)

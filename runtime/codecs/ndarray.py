@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -34,9 +35,16 @@ def _shape_text(shape: tuple[int, ...]) -> str:
 
 
 def _shape_matches(actual: tuple[int, ...], declared: tuple[int, ...]) -> bool:
-    return len(actual) == len(declared) and all(
-        d < 0 or a == d for a, d in zip(actual, declared, strict=True)
-    )
+    if len(actual) != len(declared):
+        return False
+    for a, d in zip(actual, declared):  # noqa: B905, SIM110 (same length; a loop is faster)
+        if d >= 0 and a != d:
+            return False
+    return True
+
+
+#: Declared dtype names → numpy dtypes, made once (each `np.dtype(name)` parses the name).
+_dtype = functools.cache(np.dtype)
 
 
 async def read(
@@ -71,24 +79,25 @@ def decode(
     enforce_shape: bool,
 ) -> npt.NDArray[Any]:
     """Parse ``body`` by its media type; 400 if it does not parse, 422 if it does not fit."""
-    if content_type.partition(";")[0].strip().lower() == NPY:
+    target = None if dtype is None else _dtype(dtype)
+    if content_type != JSON and content_type.partition(";")[0].strip().lower() == NPY:
         array = _from_npy(body)
         exact = True
     else:
         array = _from_json(body, rank_zero=shape == ())
-        # numpy folds booleans mixed with numbers into numbers; the schema does not. The
-        # array parsed as numeric, so the body holds only numbers and true/false, and a
-        # "t" or "f" byte can only be part of a boolean (one memchr, not a word search).
-        mixed = array.dtype.kind != "b" and (b"t" in body or b"f" in body)
-        if dtype is not None and np.dtype(dtype).kind != "b" and mixed:
-            raise UnprocessableContent(
-                f"expected numbers for dtype {dtype}, received booleans", kind="dtype_error"
-            )
         exact = False
-        if dtype is not None and np.dtype(dtype).kind in "iu" and _inexact(array):
-            array = _exact_integers(body, array, np.dtype(dtype))
-    if dtype is not None:
-        array = _to_dtype(array, np.dtype(dtype), enforce_dtype, exact=exact)
+        if target is not None and target.kind != "b" and array.dtype.kind != "b":
+            # numpy folds booleans mixed with numbers into numbers; the schema does not.
+            # The array parsed as numeric, so the body holds only numbers and true/false,
+            # and a "t" or "f" byte can only be part of a boolean (one memchr, no search).
+            if b"t" in body or b"f" in body:
+                raise UnprocessableContent(
+                    f"expected numbers for dtype {dtype}, received booleans", kind="dtype_error"
+                )
+            if target.kind in "iu" and _inexact(array):
+                array = _exact_integers(body, array, target)
+    if target is not None and array.dtype != target:
+        array = _to_dtype(array, target, enforce_dtype, exact=exact)
     if shape is not None and array.size == 0 and not _shape_matches(array.shape, shape):
         # `[]` is a valid empty batch of any rank: take the declared rank, free dims 0.
         empty = tuple(max(d, 0) for d in shape)
@@ -237,12 +246,12 @@ def to_bytes(
         raise ResponseValidationError(
             f"the API returned an array of dtype {array.dtype}, which is not numeric"
         )
-    if dtype is not None and array.dtype != np.dtype(dtype):
+    if dtype is not None and array.dtype != _dtype(dtype):
         if enforce_dtype:
             raise ResponseValidationError(
                 f"the API returned dtype {array.dtype.name}; its output declares {dtype}"
             )
-        target = np.dtype(dtype)
+        target = _dtype(dtype)
         with np.errstate(invalid="ignore", over="ignore"):
             cast = array.astype(target)
             # Integer and bool targets must hold the values exactly (no silent truncation);
@@ -267,8 +276,10 @@ def to_bytes(
             "the API returned NaN or infinity, which JSON cannot carry; "
             "ask for application/x-npy instead"
         )
+    if not array.flags.c_contiguous:
+        array = np.ascontiguousarray(array)
     try:
-        return orjson.dumps(np.ascontiguousarray(array), option=orjson.OPT_SERIALIZE_NUMPY)
+        return orjson.dumps(array, option=orjson.OPT_SERIALIZE_NUMPY)
     except orjson.JSONEncodeError:  # dtypes orjson does not know natively
         return orjson.dumps(array.tolist())
 
