@@ -22,11 +22,12 @@ from __future__ import annotations
 import pickle
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 from dosirak.models import Model, ModelSignature
+from dosirak.models._framework_api import FrameworkApi
 from dosirak.models._model import warn_unpickling
-from dosirak.models._runnable import ModelRunnable, subclass_for
+from dosirak.models._runnable import ModelRunnable
 from dosirak.models._saving import ModelLike, SignaturesArg, model_for, save_with
 
 __all__ = [
@@ -72,11 +73,6 @@ def save_model(
     )
 
 
-def get(tag: ModelLike) -> Model:
-    """The stored picklable model for ``"name:version"`` or ``"name:latest"``."""
-    return model_for(tag, FRAMEWORK)
-
-
 def load_model(model: ModelLike) -> Any:
     """The object, unpickled from the store (never from an arbitrary path); warns."""
     found = model_for(model, FRAMEWORK)
@@ -100,11 +96,7 @@ class PicklableRunnable(ModelRunnable):
         return getattr(self.obj, method)(*args, **kwargs)
 
 
-def get_runnable(model: ModelLike) -> type[PicklableRunnable]:
-    """The Runnable class for a stored model (what ``to_runner()`` uses): one method per
-    saved signature, made once per process."""
-    return cast("type[PicklableRunnable]", model_for(model, FRAMEWORK).to_runnable())
-
-
-def _make_runnable(model: Model) -> type[PicklableRunnable]:
-    return subclass_for(PicklableRunnable, model_for(model, FRAMEWORK))
+_API = FrameworkApi(FRAMEWORK, PicklableRunnable)
+get = _API.get
+get_runnable = _API.get_runnable
+_make_runnable = _API.make_runnable

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 try:
     import torch
@@ -31,8 +31,9 @@ except ImportError as exc:  # pragma: no cover - exercised without the extra ins
 import numpy as np
 
 from dosirak.models import Model, ModelSignature
+from dosirak.models._framework_api import FrameworkApi
 from dosirak.models._model import warn_unpickling
-from dosirak.models._runnable import ModelRunnable, subclass_for
+from dosirak.models._runnable import ModelRunnable
 from dosirak.models._saving import ModelLike, SignaturesArg, model_for, save_with
 
 __all__ = [
@@ -82,11 +83,6 @@ def save_model(
         metadata=metadata,
         custom_objects=custom_objects,
     )
-
-
-def get(tag: ModelLike) -> Model:
-    """The stored PyTorch model for ``"name:version"`` or ``"name:latest"``."""
-    return model_for(tag, FRAMEWORK)
 
 
 def load_model(model: ModelLike, device: str | torch.device | None = None) -> torch.nn.Module:
@@ -157,11 +153,7 @@ def _map(value: Any, convert: Any) -> Any:
     return value
 
 
-def get_runnable(model: ModelLike) -> type[PytorchRunnable]:
-    """The Runnable class for a stored model (what ``to_runner()`` uses): one method per
-    saved signature, made once per process."""
-    return cast("type[PytorchRunnable]", model_for(model, FRAMEWORK).to_runnable())
-
-
-def _make_runnable(model: Model) -> type[PytorchRunnable]:
-    return subclass_for(PytorchRunnable, model_for(model, FRAMEWORK))
+_API = FrameworkApi(FRAMEWORK, PytorchRunnable)
+get = _API.get
+get_runnable = _API.get_runnable
+_make_runnable = _API.make_runnable

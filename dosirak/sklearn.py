@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 try:
     import joblib
@@ -33,8 +33,9 @@ except ImportError as exc:  # pragma: no cover - exercised without the extra ins
 
 from dosirak.exceptions import InvalidInput
 from dosirak.models import Model, ModelSignature
+from dosirak.models._framework_api import FrameworkApi
 from dosirak.models._model import warn_unpickling
-from dosirak.models._runnable import ModelRunnable, subclass_for
+from dosirak.models._runnable import ModelRunnable
 from dosirak.models._saving import ModelLike, SignaturesArg, model_for, save_with
 
 __all__ = ["FRAMEWORK", "SklearnRunnable", "get", "get_runnable", "load_model", "save_model"]
@@ -77,11 +78,6 @@ def save_model(
     )
 
 
-def get(tag: ModelLike) -> Model:
-    """The stored scikit-learn model for ``"name:version"`` or ``"name:latest"``."""
-    return model_for(tag, FRAMEWORK)
-
-
 def load_model(model: ModelLike) -> Any:
     """The estimator, loaded from the store (never from an arbitrary path); warns."""
     found = model_for(model, FRAMEWORK)
@@ -111,11 +107,7 @@ class SklearnRunnable(ModelRunnable):
             raise InvalidInput(f"{self.model.name} cannot {method} this input: {exc}") from exc
 
 
-def get_runnable(model: ModelLike) -> type[SklearnRunnable]:
-    """The Runnable class for a stored model (what ``to_runner()`` uses): one method per
-    saved signature, made once per process."""
-    return cast("type[SklearnRunnable]", model_for(model, FRAMEWORK).to_runnable())
-
-
-def _make_runnable(model: Model) -> type[SklearnRunnable]:
-    return subclass_for(SklearnRunnable, model_for(model, FRAMEWORK))
+_API = FrameworkApi(FRAMEWORK, SklearnRunnable)
+get = _API.get
+get_runnable = _API.get_runnable
+_make_runnable = _API.make_runnable

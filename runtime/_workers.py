@@ -38,7 +38,13 @@ from .errors import ProblemError, ServiceUnavailable
 if TYPE_CHECKING:
     from dosirak import Runner
 
-__all__ = ["RunnerWorkerError", "WorkerProcesses", "default_worker_count", "worker_environments"]
+__all__ = [
+    "RunnerWorkerError",
+    "WorkerProcesses",
+    "cpu_cores",
+    "default_worker_count",
+    "worker_environments",
+]
 
 logger = logging.getLogger("dosirak.runners")
 
@@ -59,9 +65,30 @@ class RunnerWorkerError(RuntimeError):
         self.trace = trace
 
 
-def _cpus(resources: Mapping[str, Any]) -> int:
+def cpu_cores(value: Any, runner: str) -> float:
+    """Cores from a ``cpu`` resource: a number (``2``, ``0.5``), one as text (``"2"``) or
+    Kubernetes/BentoML millicores (``"500m"``); ValueError naming the runner otherwise."""
+    text = value.strip() if isinstance(value, str) else value
+    try:
+        if isinstance(text, bool) or text is None:
+            raise TypeError
+        if isinstance(text, str) and text.endswith("m"):
+            cores = float(text[:-1]) / 1000
+        else:
+            cores = float(text)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"runner {runner!r}: resources cpu={value!r} is not a number of cores "
+            '(like 2, 0.5 or "500m")'
+        ) from None
+    if not (cores > 0 and math.isfinite(cores)):
+        raise ValueError(f"runner {runner!r}: resources cpu={value!r} must be more than zero")
+    return cores
+
+
+def _cpus(resources: Mapping[str, Any], runner: str) -> int:
     if "cpu" in resources:
-        return max(1, math.ceil(float(resources["cpu"])))
+        return max(1, math.ceil(cpu_cores(resources["cpu"], runner)))
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
@@ -74,7 +101,7 @@ def default_worker_count(runner: Runner) -> int:
         return len(_gpu_ids(gpus))
     if runner.runnable_class.SUPPORTS_CPU_MULTI_THREADING:
         return 1
-    return _cpus(runner.resources)
+    return _cpus(runner.resources, runner.name)
 
 
 def _gpu_ids(gpus: Any) -> list[str]:
@@ -99,7 +126,7 @@ def worker_environments(
     unknown = set(resources) - {"cpu", _GPU}
     if unknown:
         raise ValueError(f"runner {runner!r}: unknown resources {sorted(unknown)}")
-    threads = str(_cpus(resources) if multi_threading or "cpu" in resources else 1)
+    threads = str(_cpus(resources, runner) if multi_threading or "cpu" in resources else 1)
     envs: list[dict[str, str]] = [dict.fromkeys(_THREAD_VARIABLES, threads) for _ in range(count)]
     if _GPU in resources:
         if _GPU not in supported:

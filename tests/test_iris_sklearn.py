@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import os
 import subprocess
 import sys
 import textwrap
@@ -24,15 +23,13 @@ import dosirak
 from dosirak.exceptions import InvalidInput
 from dosirak.models import ModelSignature, UnsafeModelWarning
 
-from .conftest import ROOT, SAMPLES, Served, start_server, stop_server
+from ._model_helpers import home as home
+from ._model_helpers import run_python, store_env
+from .conftest import SAMPLES, Served, start_server, stop_server
 
 TARGET = f"{SAMPLES / 'iris_sklearn' / 'service.py'}:svc"
 FLOWERS = np.array([[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3], [5.9, 2.8, 4.3, 1.3]])
 SPECIES = [0, 2, 1]  # setosa, virginica, versicolor
-
-
-def _env(home: Path) -> dict[str, str]:
-    return {**os.environ, "DOSIRAK_HOME": str(home)}
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +44,7 @@ def client_module(served: Served, tmp_path_factory: pytest.TempPathFactory) -> I
     out = tmp_path_factory.mktemp("iris_sklearn_gen")
     result = subprocess.run(
         [sys.executable, "-m", "dosirak", "gen", TARGET, "-o", str(out)],
-        env=_env(served.log_path.parent / "home"),
+        env=store_env(served.log_path.parent / "home"),
         cwd=out,
         capture_output=True,
         text=True,
@@ -165,7 +162,7 @@ def test_worker_processes_load_the_model_from_the_store(tmp_path: Path) -> None:
 def test_serving_without_the_model_says_which(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "dosirak", "serve", TARGET, "--port", "1"],
-        env=_env(tmp_path / "empty-home"),
+        env=store_env(tmp_path / "empty-home"),
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -177,12 +174,6 @@ def test_serving_without_the_model_says_which(tmp_path: Path) -> None:
 
 
 # --- the runner to_runner() builds, in process ----------------------------------------------
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("DOSIRAK_HOME", str(tmp_path / "home"))
-    return tmp_path / "home"
 
 
 @pytest.fixture(scope="module")
@@ -200,6 +191,8 @@ def test_runner_serves_predict_and_predict_proba_batched_on_dim_0(
     batched = ModelSignature(batchable=True, batch_dim=0)
     assert dict(model.info.signatures) == {"predict": batched, "predict_proba": batched}
     runner = dosirak.sklearn.get("iris_clf:latest").to_runner(max_batch_size=64, max_latency_ms=3)
+    assert runner.runnable_class is dosirak.sklearn.get_runnable("iris_clf")
+    assert issubclass(runner.runnable_class, dosirak.sklearn.SklearnRunnable)
     assert runner.name == "iris_clf"
     assert (runner.max_batch_size, runner.max_latency_ms) == (64, 3)
     assert runner.runnable_class.SUPPORTS_CPU_MULTI_THREADING is True
@@ -251,13 +244,6 @@ def test_cpu_resources_cap_the_models_threads(home: Path, classifier: LogisticRe
         print(sorted({pool["num_threads"] for pool in threadpoolctl.threadpool_info()}))
         """
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        env={**_env(home), "OMP_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "2"},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_python(code, home, env={"OMP_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "2"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["{'threads': 1}", "[1]"]

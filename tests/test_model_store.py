@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 import dosirak
 from dosirak import models
@@ -34,36 +35,15 @@ from dosirak.models import (
 )
 from dosirak.models._tag import new_version
 
+from ._model_helpers import Doubler, run_python, store_env
+from ._model_helpers import home as home
 from .conftest import ROOT
 
-
-def _pythonpath() -> str:
-    """The checkout first (for `tests.*`), then whatever the caller's path already holds."""
-    return os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
-
-
-class Doubler:
-    """A picklable model: importable from this module in every process."""
-
-    def __call__(self, values: list[float]) -> list[float]:
-        return [2 * v for v in values]
-
-    def halve(self, values: list[float]) -> list[float]:
-        return [v / 2 for v in values]
-
-
-@pytest.fixture(autouse=True)
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("DOSIRAK_HOME", str(tmp_path / "home"))
-    yield tmp_path / "home"
+pytestmark = pytest.mark.usefixtures("home")  # every test gets an empty store
 
 
 def save(name: str = "doubler", **kwargs: object) -> Model:
     return dosirak.picklable_model.save_model(name, Doubler(), **kwargs)  # type: ignore[arg-type]
-
-
-def _env(home: Path) -> dict[str, str]:
-    return {**os.environ, "DOSIRAK_HOME": str(home), "PYTHONPATH": _pythonpath()}
 
 
 # --- tags and versions --------------------------------------------------------------------
@@ -224,7 +204,7 @@ def test_a_killed_save_is_never_visible(home: Path) -> None:
         """
     )
     process = subprocess.Popen(
-        [sys.executable, "-c", code], env=_env(home), stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", code], env=store_env(home), stdout=subprocess.PIPE, text=True
     )
     assert process.stdout is not None
     assert process.stdout.readline().strip() == "writing"
@@ -246,7 +226,7 @@ def test_concurrent_saves_in_several_processes(home: Path) -> None:
         """
         import sys, time
         import dosirak
-        from tests.test_model_store import Doubler
+        from tests._model_helpers import Doubler
         time.sleep(max(0.0, float(sys.argv[1]) - time.time()))
         for i in range(15):
             dosirak.picklable_model.save_model("shared", Doubler(), metadata={"i": i})
@@ -273,11 +253,11 @@ def test_concurrent_saves_in_several_processes(home: Path) -> None:
     )
     start = str(time.time() + 3)  # every process has imported dosirak by then
     processes = [
-        subprocess.Popen([sys.executable, "-c", writer, start], env=_env(home), cwd=ROOT)
+        subprocess.Popen([sys.executable, "-c", writer, start], env=store_env(home), cwd=ROOT)
         for _ in range(4)
     ]
     read = subprocess.Popen(
-        [sys.executable, "-c", reader, start], env=_env(home), cwd=ROOT, stdout=subprocess.PIPE
+        [sys.executable, "-c", reader, start], env=store_env(home), cwd=ROOT, stdout=subprocess.PIPE
     )
     for process in processes:
         assert process.wait(timeout=120) == 0
@@ -307,12 +287,58 @@ def test_stale_staging_folders_are_swept(home: Path) -> None:
     assert fresh.exists()  # maybe a save in progress in another process
 
 
+def test_listing_reads_each_folder_once(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("b", "a", "b"):
+        save(name)
+    listed: list[Path] = []
+    iterdir = Path.iterdir
+
+    def counted(self: Path) -> Iterator[Path]:
+        listed.append(self)
+        return iterdir(self)
+
+    monkeypatch.setattr(Path, "iterdir", counted)
+    assert [m.name for m in models.list()] == ["a", "b", "b"]
+    assert sorted(listed) == [home / "models", home / "models" / "a", home / "models" / "b"]
+
+
+def test_metadata_is_checked_on_save_not_on_every_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whether YAML can store the metadata is known once model.yaml is written: reading
+    it back does not dump it again."""
+    save(metadata={"accuracy": 0.97, "classes": ["a", "b"], "nested": {"k": None}})
+    dumps: list[object] = []
+    safe_dump = yaml.safe_dump
+
+    def counted(data: object, *args: object, **kwargs: object) -> object:
+        dumps.append(data)
+        return safe_dump(data, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(yaml, "safe_dump", counted)
+    assert models.get("doubler").info.metadata["nested"] == {"k": None}
+    assert len(models.list()) == 1
+    assert dumps == []
+    save(metadata={"accuracy": 0.98})
+    assert len(dumps) == 1  # the model.yaml of the new version
+    with pytest.raises(TypeError, match="metadata: only strings"):
+        save(metadata={"obj": object()})
+    assert len(models.list()) == 2
+
+
 # --- corrupt entries -----------------------------------------------------------------------
+
+
+def _rewrite(path: Path, **fields: object) -> None:
+    """Change fields of a saved model's model.yaml, as a hand edit would."""
+    document = yaml.safe_load((path / "model.yaml").read_text())
+    (path / "model.yaml").write_text(yaml.safe_dump({**document, **fields}))
 
 
 @pytest.mark.parametrize(
     ("damage", "reason"),
     [
+        (lambda p: _rewrite(p, labels={"n": 1}), "labels: 'n': 1: keys and values must be"),
+        (lambda p: _rewrite(p, metadata=[1, 2]), "metadata: expected a mapping"),
+        (lambda p: _rewrite(p, metadata={1: "a"}), "metadata: expected a mapping"),
         (lambda p: (p / "model.yaml").unlink(), "model.yaml is missing"),
         (lambda p: (p / "model.yaml").write_text("name: [unclosed"), "not valid YAML"),
         (lambda p: (p / "model.yaml").write_text("- a list"), "does not hold a mapping"),
@@ -370,6 +396,18 @@ def test_a_framework_module_refuses_another_frameworks_model() -> None:
     save()
     with pytest.raises(WrongFramework, match="saved with framework 'picklable_model'"):
         dosirak.sklearn.get("doubler")
+    with pytest.raises(WrongFramework, match="not 'sklearn'"):
+        dosirak.sklearn.get_runnable("doubler")
+
+
+def test_a_framework_module_builds_runnables_of_its_class() -> None:
+    model = save()
+    assert dosirak.picklable_model.get(model.tag) == model
+    cls = dosirak.picklable_model.get_runnable("doubler:latest")
+    assert cls is model.to_runnable()
+    assert issubclass(cls, dosirak.picklable_model.PicklableRunnable)
+    assert cls.model == model
+    assert sorted(cls.runnable_methods()) == ["__call__"]
 
 
 def test_generic_save_model_picks_the_framework_module() -> None:
@@ -398,16 +436,18 @@ def test_picklable_model_runner_follows_the_signatures() -> None:
     runner.shutdown()
 
 
-@pytest.mark.parametrize(("cpu", "threads"), [(4, 4), ("2", 2), (0.5, 1), (2.5, 2)])
+@pytest.mark.parametrize(
+    ("cpu", "threads"), [(4, 4), ("2", 2), (0.5, 1), (2.5, 2), ("500m", 1), ("2500m", 2)]
+)
 def test_cpu_resources_become_threads(cpu: object, threads: int) -> None:
     runner = save().to_runner(resources={"cpu": cpu})
     assert runner.init_params == {"threads": threads}
     assert runner.resources == {"cpu": cpu}
 
 
-@pytest.mark.parametrize("cpu", ["lots", 0, "-1"])
+@pytest.mark.parametrize("cpu", ["lots", 0, "-1", None, True, "m", "0m", "nan", float("inf")])
 def test_bad_cpu_resources_are_refused(cpu: object) -> None:
-    with pytest.raises(ValueError, match=r"resources: cpu="):
+    with pytest.raises(ValueError, match=r"runner 'doubler': resources cpu="):
         save().to_runner(resources={"cpu": cpu})
 
 
@@ -425,14 +465,7 @@ def test_runnable_classes_pickle_by_reference() -> None:
         print(cls.model.tag, sorted(cls.runnable_methods()), cls()([2.0]))
         """
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        env=_env(models.store_path().parent),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_python(code, models.store_path().parent)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [str(model.tag), "['__call__']", "[4.0]"]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -11,17 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT
-
-
-def _pythonpath() -> str:
-    """The checkout first (for `tests.*`), then whatever the caller's path already holds."""
-    return os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+from ._model_helpers import run_python, store_env
 
 
 def dosirak(*args: str, home: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"FORCE_COLOR", "PY_COLORS"}}
-    env.update(DOSIRAK_HOME=str(home), NO_COLOR="1", TERM="dumb", COLUMNS="200")
+    env = {k: v for k, v in store_env(home).items() if k not in {"FORCE_COLOR", "PY_COLORS"}}
+    env.update(NO_COLOR="1", TERM="dumb", COLUMNS="200")
     return subprocess.run(
         [sys.executable, "-m", "dosirak", *args],
         cwd=home.parent,
@@ -40,20 +34,14 @@ def saved(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     code = textwrap.dedent(
         """
         import dosirak
-        from tests.test_model_store import Doubler
+        from tests._model_helpers import Doubler
         for name in ("doubler", "tripler", "doubler"):
             model = dosirak.picklable_model.save_model(name, Doubler(), labels={"n": name})
             print(model.tag)
         """
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        env={**os.environ, "DOSIRAK_HOME": str(home), "PYTHONPATH": _pythonpath()},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    result = run_python(code, home)
+    assert result.returncode == 0, result.stderr
     return home, result.stdout.split()
 
 

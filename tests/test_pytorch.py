@@ -6,9 +6,6 @@ On a GPU machine every test here runs on CUDA: ``DEVICE`` is "cuda" there."""
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -22,13 +19,10 @@ import torch
 import dosirak
 from dosirak.models import ModelSignature, UnsafeModelWarning
 
+from ._model_helpers import home as home
+from ._model_helpers import run_python
+
 DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _pythonpath() -> str:
-    """The checkout first (for `tests.*`), then whatever the caller's path already holds."""
-    return os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
 
 
 class TinyNet(torch.nn.Module):
@@ -49,12 +43,6 @@ class TinyNet(torch.nn.Module):
     def embed(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         hidden = self.linear(x)
         return hidden, hidden.sum(dim=1)
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("DOSIRAK_HOME", str(tmp_path / "home"))
-    return tmp_path / "home"
 
 
 def expected(net: TinyNet, x: np.ndarray) -> np.ndarray:
@@ -99,6 +87,7 @@ def test_runner_loads_on_the_gpu_when_there_is_one(home: Path) -> None:
     dosirak.pytorch.save_model("tiny", TinyNet())
     cls = dosirak.pytorch.get_runnable("tiny")
     assert dosirak.pytorch.get("tiny").to_runnable() is cls
+    assert issubclass(cls, dosirak.pytorch.PytorchRunnable)
     with pytest.warns(UnsafeModelWarning):
         runnable = cls()
     assert runnable.device.type == DEVICE
@@ -158,13 +147,6 @@ def test_cpu_resources_set_torch_threads(home: Path) -> None:
         print(torch.get_num_threads())
         """
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        env={**os.environ, "DOSIRAK_HOME": str(home), "PYTHONPATH": _pythonpath()},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_python(code, home)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "1"

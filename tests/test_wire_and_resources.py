@@ -111,3 +111,17 @@ def test_resources_a_runnable_cannot_use_fail_when_the_runner_is_made() -> None:
         dosirak.Runner(_CpuOnly, name="cpu", resources={"tpu": 1})
     with pytest.raises(ValueError, match="workers must be at least 1"):
         dosirak.Runner(_CpuOnly, name="cpu", workers=0)
+
+
+@pytest.mark.parametrize(
+    ("cpu", "threads"), [("500m", "1"), ("2500m", "3"), (" 2 ", "2"), (1.5, "2")]
+)
+def test_cpu_resources_as_millicores(cpu: object, threads: str) -> None:
+    envs = worker_environments({"cpu": cpu}, ("cpu",), 1, "r")
+    assert envs[0]["OMP_NUM_THREADS"] == threads
+
+
+@pytest.mark.parametrize("cpu", [None, "lots", 0, "-500m", True])
+def test_bad_cpu_resources_name_the_runner(cpu: object) -> None:
+    with pytest.raises(ValueError, match=r"runner 'c': resources cpu="):
+        dosirak.Runner(_CpuOnly, name="c", resources={"cpu": cpu})

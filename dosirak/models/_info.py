@@ -86,15 +86,10 @@ def _labels(labels: Mapping[str, str]) -> dict[str, str]:
 
 
 def _metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    # Only the shape: whether YAML can store the values is checked once, by `to_yaml` on
+    # save (a model read back came from YAML, so it can).
     if not isinstance(metadata, Mapping) or not all(isinstance(k, str) for k in metadata):
         raise TypeError("metadata: expected a mapping with string keys")
-    try:  # what YAML cannot represent (numpy scalars, objects) fails here, not on reading
-        yaml.safe_dump(dict(metadata))
-    except yaml.YAMLError as exc:
-        raise TypeError(
-            f"metadata: only strings, numbers, booleans, None, lists and mappings can be "
-            f"stored ({exc})"
-        ) from None
     return dict(metadata)
 
 
@@ -132,6 +127,17 @@ class ModelInfo:
             "dosirak_version": self.dosirak_version,
             "python_version": self.python_version,
         }
+
+    def to_yaml(self, name: str, version: str) -> str:
+        """The text of ``model.yaml``; TypeError when ``metadata`` holds what YAML cannot
+        store (numpy scalars, objects)."""
+        try:
+            return yaml.safe_dump(self.to_dict(name, version), sort_keys=False, allow_unicode=True)
+        except yaml.YAMLError as exc:
+            raise TypeError(
+                f"metadata: only strings, numbers, booleans, None, lists and mappings can be "
+                f"stored ({exc})"
+            ) from None
 
     @classmethod
     def from_dict(cls, data: Any) -> tuple[str, str, ModelInfo]:

@@ -101,14 +101,16 @@ class Model:
         passes framework options (``device=`` for pytorch).
         """
         from dosirak._runner import Runner
+        from dosirak.runtime._workers import cpu_cores
 
+        runner = name if name is not None else self.tag.name
         params = dict(init_params or {})
-        cpu = (resources or {}).get("cpu")
-        if cpu is not None and "threads" not in params:
-            params["threads"] = _threads(cpu)
+        if resources and "cpu" in resources and "threads" not in params:
+            # whole cores for thread pools; cpu_cores refuses None, 0, "lots" naming the runner
+            params["threads"] = max(1, int(cpu_cores(resources["cpu"], runner)))
         return Runner(
             self.to_runnable(),
-            name=name if name is not None else self.tag.name,
+            name=runner,
             init_params=params,
             max_batch_size=max_batch_size,
             max_latency_ms=max_latency_ms,
@@ -126,14 +128,3 @@ def warn_unpickling(model: Model) -> None:
         UnsafeModelWarning,
         stacklevel=3,
     )
-
-
-def _threads(cpu: Any) -> int:
-    """Threads for a ``cpu`` resource (cores: ``2``, ``"2"``, ``0.5``), as the runner reads it."""
-    try:
-        cores = float(cpu)
-    except (TypeError, ValueError):
-        raise ValueError(f"resources: cpu={cpu!r} is not a number of cores (like 2)") from None
-    if not cores > 0:
-        raise ValueError(f"resources: cpu={cpu!r} must be more than zero")
-    return max(1, int(cores))

@@ -100,7 +100,7 @@ class ModelStore:
     ) -> Iterator[Draft]:
         """Write a new version: files go into ``draft.path``, visible once the block ends."""
         tag = Tag(name, new_version())
-        info = ModelInfo(  # validated before anything touches the disk
+        info = ModelInfo(
             framework=framework,
             framework_version=framework_version,
             signatures=signatures_from(signatures),
@@ -112,6 +112,7 @@ class ModelStore:
             options=options or {},
             custom_objects=tuple(custom_objects or {}),
         )
+        document = info.to_yaml(tag.name, tag.version or "")  # refused before any write
         folder = self.root / tag.name
         folder.mkdir(parents=True, exist_ok=True)
         sweep_stale(folder)
@@ -122,9 +123,6 @@ class ModelStore:
             if custom_objects:
                 with (partial / CUSTOM_OBJECTS_FILE).open("wb") as stream:
                     pickle.dump(dict(custom_objects), stream)
-            document = yaml.safe_dump(
-                info.to_dict(tag.name, tag.version or ""), sort_keys=False, allow_unicode=True
-            )
             (partial / MODEL_FILE).write_text(document, encoding="utf-8")
             _fsync(partial / MODEL_FILE)
             final = folder / (tag.version or "")
@@ -175,13 +173,7 @@ class ModelStore:
 
     def names(self) -> builtins.list[str]:
         """Names that have at least one version, sorted."""
-        if not self.root.is_dir():
-            return []
-        return sorted(
-            entry.name
-            for entry in self.root.iterdir()
-            if entry.is_dir() and not entry.name.startswith(".") and self._versions(entry.name)
-        )
+        return [name for name, _ in self._listing()]
 
     def list(self, name: str | None = None) -> builtins.list[Model]:
         """Every model (or every version of ``name``), by name then version.
@@ -197,14 +189,31 @@ class ModelStore:
 
     def scan(self, name: str | None = None) -> Iterator[Model | CorruptModel]:
         """Like `list`, but yields corrupt entries as CorruptModel values, in place."""
-        names = self.names() if name is None else [Tag(name).name]
-        for each in names:
-            for version in self._versions(each):
+        if name is None:
+            listing = self._listing()
+        else:
+            one = Tag(name).name
+            listing = [(one, self._versions(one))]
+        for each, versions in listing:
+            for version in versions:
                 tag = Tag(each, version)
                 try:
                     yield self._read(tag, self.root / each / version)
                 except CorruptModel as exc:
                     yield exc
+
+    def _listing(self) -> builtins.list[tuple[str, builtins.list[str]]]:
+        """Each name that has versions, with its versions, both sorted: one pass over the
+        folders."""
+        if not self.root.is_dir():
+            return []
+        names = sorted(
+            entry.name
+            for entry in self.root.iterdir()
+            if entry.is_dir() and not entry.name.startswith(".")
+        )
+        listing = [(name, self._versions(name)) for name in names]
+        return [(name, versions) for name, versions in listing if versions]
 
     def _versions(self, name: str) -> builtins.list[str]:
         folder = self.root / name
