@@ -1,7 +1,11 @@
 """Benchmark dosirak against a hand-written Starlette + orjson server and FastAPI.
 
     python bench/run.py [--duration 10] [--rounds 3] [--peers handwritten,fastapi,dosirak]
-                        [--workloads w1,w2json,w2npy,w3] [--out bench/results.md]
+                        [--workloads w1,w2json,w2npy,w3,w4] [--out bench/results.md]
+                        [--with-bentoml]
+
+BentoML runs only when asked: ``--peers ...,bentoml,bentoml-dev`` (production and
+development mode) or ``--with-bentoml`` (both, after the others).
 
 Each peer runs in its own venv under ``bench/.venvs/`` (created on first use, reused while
 its requirements stay the same; dosirak's is reinstalled from this checkout whenever its
@@ -16,6 +20,7 @@ the raw samples go next to it as JSON. Only the standard library is needed here.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import hashlib
 import http.client
@@ -46,10 +51,16 @@ ROOT = BENCH.parent
 HOST = "127.0.0.1"
 POST_LUA = BENCH / "wrk" / "post.lua"
 DOSIRAK_TARGET = f"{BENCH / 'services' / 'dosirak_service.py'}:svc"
+#: The BentoML the bench installs: the newest release, which still offers the 1.0 API of
+#: the seed (``Service``, runners, ``bentoml.io``) under ``bentoml.legacy``.
+BENTOML_VERSION = "1.4.40"
+BENTOML_PEERS = ("bentoml", "bentoml-dev")
+DEFAULT_PEERS = ("handwritten", "fastapi", "dosirak")
 #: What the dosirak venv is installed from: a change here reinstalls it.
 DOSIRAK_SOURCES = ("pyproject.toml", "dosirak", "codegen", "runtime", "templates")
 #: Packages every peer shares; the peers are pinned to the versions in dosirak's venv.
-SHARED = ("numpy", "orjson", "pydantic", "starlette", "uvicorn")
+#: httptools and uvloop: the C parser and loop uvicorn picks up (uvicorn[standard]).
+SHARED = ("httptools", "numpy", "orjson", "pydantic", "starlette", "uvicorn", "uvloop")
 
 JSON = "application/json"
 NPY = "application/x-npy"
@@ -72,6 +83,9 @@ class Workload:
     #: The workload whose hand-written figure this one's ratio is taken to.
     baseline: str
     peers: tuple[str, ...] | None = None  # None: every peer
+
+    def runs(self, peer: str) -> bool:
+        return self.peers is None or peer in self.peers
 
 
 def _matrix(rows: int, cols: int) -> list[list[float]]:
@@ -196,7 +210,7 @@ def workloads() -> list[Workload]:
             b"[[5.1,3.5,1.4,0.2]]",
             check_w4,
             "w4",
-            peers=("handwritten", "dosirak"),
+            peers=("handwritten", "dosirak", *BENTOML_PEERS),
         ),
     ]
 
@@ -213,6 +227,12 @@ class Peer:
     #: The server's argv after the interpreter, given the port.
     argv: Callable[[int], list[str]]
     env: dict[str, str] = field(default_factory=dict)
+    #: Packages of SHARED left to the peer's framework, which bounds them itself.
+    unpinned: tuple[str, ...] = ()
+    #: How it is served, when not as the method line of the report says.
+    note: str = ""
+    #: Its venv's folder under ``--venvs`` (default: its name); peers may share one.
+    venv: str = ""
 
 
 def _uvicorn(app: str, port: int, *extra: str) -> list[str]:
@@ -233,21 +253,42 @@ def _uvicorn(app: str, port: int, *extra: str) -> list[str]:
     ]
 
 
+def _bentoml(development: bool) -> Callable[[int], list[str]]:
+    def argv(port: int) -> list[str]:
+        services = str(BENCH / "services")
+        mode = ["--development"] if development else []
+        return [
+            *("-m", "bentoml", "serve", "bentoml_service:svc", "--working-dir", services),
+            *("--host", HOST, "--port", str(port), *mode),
+        ]
+
+    return argv
+
+
 def peers(venvs: Path) -> dict[str, Peer]:
     app_dir = str(BENCH / "peers")
     dosirak_env = {"DOSIRAK_SERVE_TARGET": DOSIRAK_TARGET, "DOSIRAK_HOME": str(venvs / "home")}
+    bentoml_env = {
+        "BENTOML_HOME": str(venvs / "home-bentoml"),
+        "BENTOML_CONFIG": str(BENCH / "services" / "bentoml_configuration.yaml"),
+        "BENTOML_DO_NOT_TRACK": "True",  # no usage reports sent from the bench
+    }
+    # BentoML bounds Starlette and uvicorn itself; numpy and pydantic are pinned as for all.
+    bentoml_requirements = (f"bentoml=={BENTOML_VERSION}", "numpy", "pydantic")
+    bentoml_unpinned = ("starlette", "uvicorn", "httptools", "uvloop")
     return {
         "handwritten": Peer(
             "handwritten",
             "hand-written",
-            ("starlette", "uvicorn", "orjson", "numpy"),
+            ("starlette", "uvicorn", "httptools", "uvloop", "orjson", "numpy"),
             lambda port: _uvicorn("handwritten:app", port, "--app-dir", app_dir),
         ),
         "fastapi": Peer(
             "fastapi",
             "FastAPI",
-            ("fastapi", "uvicorn", "numpy", "pydantic"),
+            ("fastapi", "uvicorn", "httptools", "uvloop", "numpy", "pydantic"),
             lambda port: _uvicorn("fastapi_app:app", port, "--app-dir", app_dir),
+            unpinned=("starlette",),
         ),
         "dosirak": Peer(
             "dosirak",
@@ -256,7 +297,51 @@ def peers(venvs: Path) -> dict[str, Peer]:
             lambda port: _uvicorn("dosirak.runtime.server:create_app", port, "--factory"),
             dosirak_env,
         ),
+        "bentoml": Peer(
+            "bentoml",
+            "BentoML (production)",
+            bentoml_requirements,
+            _bentoml(development=False),
+            bentoml_env,
+            bentoml_unpinned,
+            venv="bentoml",
+            note="`bentoml serve bentoml_service:svc --working-dir bench/services` (its "
+            "default, production mode): an API server process (api_server.workers 1) and one "
+            "process per runner, adaptive batching on; access log off; the whole process tree "
+            "on the server core",
+        ),
+        "bentoml-dev": Peer(
+            "bentoml-dev",
+            "BentoML (development)",
+            bentoml_requirements,
+            _bentoml(development=True),
+            bentoml_env,
+            bentoml_unpinned,
+            venv="bentoml",
+            note="`bentoml serve --development`: one API server process running the runners in "
+            "it (no adaptive batching); access log off",
+        ),
     }
+
+
+def select_peers(names: str, with_bentoml: bool, known: Sequence[str]) -> list[str]:
+    """The peers to run, in order: ``names`` (comma-separated), then BentoML's when asked.
+
+    >>> select_peers("handwritten,bentoml", True, ["handwritten", "bentoml", "bentoml-dev"])
+    ['handwritten', 'bentoml', 'bentoml-dev']
+    """
+    chosen = _csv(names)
+    if with_bentoml:
+        chosen += [name for name in BENTOML_PEERS if name not in chosen]
+    unknown = sorted(set(chosen) - set(known))
+    if unknown:
+        raise SystemExit(f"unknown peers {unknown}; known: {sorted(known)}")
+    duplicates = sorted({name for name in chosen if chosen.count(name) > 1})
+    if duplicates:
+        raise SystemExit(f"peers named twice: {duplicates}")
+    if not chosen:
+        raise SystemExit("no peers chosen")
+    return chosen
 
 
 #: Startup only: dosirak through its own command, which checks the service before serving.
@@ -364,23 +449,28 @@ def dosirak_python(venvs: Path, given: str | None) -> Path:
     )
 
 
-def peer_python(venvs: Path, peer: Peer, pins: dict[str, str]) -> Path:
-    wanted = sorted(peer.requirements)
-    # FastAPI bounds Starlette itself: leave that one to it.
-    requirements = [
-        f"{name}=={pins[name]}"
-        if name in pins and not (peer.name == "fastapi" and name == "starlette")
-        else name
-        for name in wanted
+def requirements(peer: Peer, pins: dict[str, str]) -> list[str]:
+    """What pip installs into ``peer``'s venv: its requirements, the shared ones pinned."""
+    return [
+        f"{name}=={pins[name]}" if name in pins and name not in peer.unpinned else name
+        for name in sorted(peer.requirements)
     ]
+
+
+def peer_python(venvs: Path, peer: Peer, pins: dict[str, str]) -> Path:
+    wanted = requirements(peer, pins)
     return _ensure_venv(
-        venvs / peer.name,
-        {"requirements": requirements},
-        lambda py: _pip(py, "--upgrade", "pip", *requirements),
+        venvs / (peer.venv or peer.name),
+        {"requirements": wanted},
+        lambda py: _pip(py, "--upgrade", "pip", *wanted),
     )
 
 
 # ---------------------------------------------------------------------------- servers
+
+
+class PeerFailure(Exception):
+    """A server that did not start, or answered wrongly: reported as a row, not measured."""
 
 
 def free_port() -> int:
@@ -407,6 +497,30 @@ class Server:
     startup_s: float
     log: Path
 
+    def off_core(self, cpu: int) -> list[int]:
+        """The server's processes (its children too) allowed to run elsewhere than ``cpu``."""
+        pids = [self.process.pid, *_descendants(self.process.pid)]
+        off = []
+        for pid in pids:
+            try:
+                if os.sched_getaffinity(pid) != {cpu}:
+                    off.append(pid)
+            except OSError:
+                continue  # gone meanwhile
+        return off
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the server and its live descendants have used."""
+        ticks = 0
+        for pid in [self.process.pid, *_descendants(self.process.pid)]:
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def rss_bytes(self) -> int:
         """VmRSS of the server and all its descendants."""
         pids = [self.process.pid, *_descendants(self.process.pid)]
@@ -422,6 +536,8 @@ class Server:
         return total
 
     def stop(self) -> None:
+        # A server may have worker processes (BentoML's runners): none may outlive it.
+        descendants = [(pid, _start_time(pid)) for pid in _descendants(self.process.pid)]
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
             try:
@@ -429,6 +545,20 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        for pid, started in descendants:
+            # The same process still (not a new one given a reused pid): kill it.
+            if started is not None and _start_time(pid) == started:
+                with contextlib.suppress(OSError):  # gone meanwhile, as it should be
+                    os.kill(pid, signal.SIGKILL)
+
+
+def _start_time(pid: int) -> int | None:
+    """The process's start time in clock ticks since boot (None: no such process)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[19])
 
 
 def _descendants(pid: int) -> list[int]:
@@ -467,10 +597,11 @@ def start(
     server = Server(process, port, 0.0, log)
     while True:
         if process.poll() is not None:
-            raise SystemExit(f"{peer.label} exited ({process.returncode}):\n{log.read_text()}")
+            server.stop()
+            raise _start_failure(peer, f"exited ({process.returncode}) before answering", log)
         if time.perf_counter() - began > timeout:
             server.stop()
-            raise SystemExit(f"{peer.label} not ready after {timeout:.0f} s:\n{log.read_text()}")
+            raise _start_failure(peer, f"not ready after {timeout:.0f} s", log)
         try:
             status, _ = post(port, probe, timeout=5.0)
         except OSError:
@@ -478,8 +609,33 @@ def start(
             continue
         if status == 200:
             server.startup_s = time.perf_counter() - began
+            off = server.off_core(cpu)
+            if off:
+                server.stop()
+                raise PeerFailure(f"processes {off} are not confined to CPU {cpu}")
             return server
         time.sleep(0.005)
+
+
+def _start_failure(peer: Peer, reason: str, log: Path) -> PeerFailure:
+    lines = log.read_text(errors="replace").splitlines()
+    _say(f"{peer.label} {reason}; the end of its log:\n" + "\n".join(lines[-30:]))
+    last = next((line.strip() for line in reversed(lines) if line.strip()), "")
+    return PeerFailure(f"{reason}" + (f"; last log line: {last}" if last else ""))
+
+
+def check_answer(port: int, workload: Workload) -> None:
+    """Raise PeerFailure unless the server answers ``workload`` with the expected body."""
+    try:
+        status, body = post(port, workload)
+    except OSError as exc:
+        raise PeerFailure(f"no answer: {exc}") from None
+    if status != 200:
+        raise PeerFailure(f"HTTP {status}: {body[:300]!r}")
+    try:
+        workload.check(body)
+    except AssertionError as exc:
+        raise PeerFailure(f"wrong answer: {exc}") from None
 
 
 # ---------------------------------------------------------------------------- wrk
@@ -491,6 +647,7 @@ class WrkResult:
     p50_ms: float
     p99_ms: float
     errors: int
+    requests: int = 0
 
 
 _UNITS_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
@@ -515,7 +672,7 @@ def parse_wrk(output: str) -> WrkResult:
     # Requests/sec counts every answer; only the successful ones count here.
     ok_share = (count - min(errors, count)) / count if count else 0.0
     rate = float(rps.group(1)) * ok_share
-    return WrkResult(rate, _ms(latency["50"]), _ms(latency["99"]), errors)
+    return WrkResult(rate, _ms(latency["50"]), _ms(latency["99"]), errors, count)
 
 
 def wrk(port: int, workload: Workload, seconds: int, cpu: int, body_file: Path) -> WrkResult:
@@ -565,9 +722,16 @@ class Samples:
     values: dict[tuple[str, str], list[float]] = field(default_factory=dict)
     errors: dict[tuple[str, str], int] = field(default_factory=dict)
     p99_ms: dict[tuple[str, str], list[float]] = field(default_factory=dict)
+    #: The server's CPU time per answered request, in microseconds.
+    cpu_us: dict[tuple[str, str], list[float]] = field(default_factory=dict)
+    #: Why a measure was not taken (the server did not start, or answered wrongly).
+    failures: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def add(self, peer: str, measure: str, value: float) -> None:
         self.values.setdefault((peer, measure), []).append(value)
+
+    def fail(self, peer: str, measure: str, reason: str) -> None:
+        self.failures.setdefault((peer, measure), reason)
 
 
 def _fmt(value: float, unit: str) -> str:
@@ -596,15 +760,21 @@ def report(
     versions: dict[str, dict[str, str]],
 ) -> str:
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)
+    wrk_output = (
+        subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False).stdout
+        if shutil.which("wrk")
+        else ""
+    )
+    wrk_version = wrk_output.splitlines()[0].split(" [")[0] if wrk_output else "wrk"
     lines = [
         "# dosirak bench results",
         "",
         f"- date: {now}",
         f"- machine: {os.cpu_count()} CPUs (nproc), {_cpu_model()}, "
         f"{platform.system()} {platform.release()}; Python {platform.python_version()}; "
-        f"{wrk_version.stdout.splitlines()[0].split(' [')[0] if wrk_version.stdout else 'wrk'}",
-        f"- method: each server on uvicorn, 1 worker, `taskset -c {args.server_cpu}`; "
+        f"{wrk_version}",
+        "- method: each server on uvicorn (httptools, uvloop), 1 worker, "
+        f"`taskset -c {args.server_cpu}`; "
         f"wrk -t1 on `taskset -c {args.client_cpu}`; {HOST}; {args.rounds} interleaved "
         f"round(s) of {args.duration} s per workload after a {args.warmup} s warm-up; "
         f"startup: median of {args.starts} start(s) after one discarded start; "
@@ -613,14 +783,19 @@ def report(
     ]
     for peer in order:
         pinned = ", ".join(f"{k} {v}" for k, v in sorted(versions.get(peer.name, {}).items()))
-        lines.append(f"- {peer.label}: {pinned}")
+        lines.append(
+            f"- {peer.label}: {pinned}" + (f"; served by {peer.note}" if peer.note else "")
+        )
     lines += [
         "",
         "Requests/s: higher is better; startup and RSS: lower is better. The ratio is to the "
-        "hand-written server's median (for W2 x-npy: to its W2 JSON figure).",
+        "hand-written server's median (for W2 x-npy: to its W2 JSON figure). Server CPU: "
+        "the server's CPU time (all its processes) per answered request, the median over "
+        "rounds; less noisy than req/s on a shared machine.",
         "",
-        "| measure | peer | median | min-max | ratio to hand-written | p99 ms | errors |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+        "| measure | peer | median | min-max | ratio to hand-written | p99 ms | errors "
+        "| server CPU µs/req |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     rows: list[tuple[str, str, str, Sequence[Peer]]] = [
         (w.key, f"{w.title} (req/s, c={w.connections})", "req/s", order) for w in loads
@@ -628,9 +803,15 @@ def report(
     rows.append(("startup", "startup to first answer (s)", "s", startup_peers))
     rows.append(("rss", "RSS after load (MiB)", "MiB", order))
     baselines = {w.key: w.baseline for w in loads} | {"startup": "startup", "rss": "rss"}
+    notes: list[str] = []
     for measure, title, unit, row_peers in rows:
         base = samples.values.get(("handwritten", baselines[measure]))
         for peer in row_peers:
+            failure = samples.failures.get((peer.name, measure))
+            if failure is not None:
+                notes.append(f"{len(notes) + 1}. {peer.label}, {title}: {failure}")
+                lines.append(f"| {title} | {peer.label} | **failed** ({len(notes)}) | | | | | |")
+                continue
             values = samples.values.get((peer.name, measure))
             if not values:
                 continue
@@ -641,10 +822,14 @@ def report(
             p99_text = f"{statistics.median(p99):.1f}" if p99 else ""
             errors = samples.errors.get((peer.name, measure))
             errors_text = "" if errors is None else ("0" if errors == 0 else f"**{errors}**")
+            cpu = samples.cpu_us.get((peer.name, measure))
+            cpu_text = f"{statistics.median(cpu):,.0f}" if cpu else ""
             lines.append(
                 f"| {title} | {peer.label} | {_fmt(median, unit)} | {spread} | {ratio} "
-                f"| {p99_text} | {errors_text} |"
+                f"| {p99_text} | {errors_text} | {cpu_text} |"
             )
+    if notes:
+        lines += ["", "Failed (no figure given for these):", "", *notes]
     return "\n".join(lines) + "\n"
 
 
@@ -661,9 +846,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up before each")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds")
     parser.add_argument("--starts", type=int, default=5, help="measured starts per peer")
-    parser.add_argument("--peers", default="handwritten,fastapi,dosirak")
+    parser.add_argument(
+        "--peers",
+        default=",".join(DEFAULT_PEERS),
+        help="comma-separated, in this order; also known: " + ", ".join(BENTOML_PEERS),
+    )
     parser.add_argument("--workloads", default="w1,w2json,w2npy,w3,w4")
-    parser.add_argument("--with-bentoml", action="store_true", help="also BentoML (not yet)")
+    parser.add_argument(
+        "--with-bentoml",
+        action="store_true",
+        help=f"also BentoML {BENTOML_VERSION}, production and development mode "
+        "(its venv needs the network on first use)",
+    )
     parser.add_argument("--out", type=Path, default=BENCH / "results.md")
     parser.add_argument("--venvs", type=Path, default=BENCH / ".venvs")
     parser.add_argument(
@@ -678,8 +872,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.with_bentoml:
-        raise SystemExit("--with-bentoml: BentoML is not wired into the bench yet")
     available = sorted(os.sched_getaffinity(0))
     for cpu in (args.server_cpu, args.client_cpu):
         if cpu not in available:
@@ -694,10 +886,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     venvs.mkdir(parents=True, exist_ok=True)
     (venvs / ".gitignore").write_text("# made by bench/run.py: nothing here is tracked\n*\n")
     all_peers = peers(venvs)
-    unknown = set(_csv(args.peers)) - set(all_peers)
-    if unknown:
-        raise SystemExit(f"unknown peers {sorted(unknown)}; known: {sorted(all_peers)}")
-    order = [all_peers[name] for name in _csv(args.peers)]
+    order = [
+        all_peers[name] for name in select_peers(args.peers, args.with_bentoml, list(all_peers))
+    ]
     all_loads = {w.key: w for w in workloads()}
     unknown = set(_csv(args.workloads)) - set(all_loads)
     if unknown:
@@ -706,7 +897,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     loads = [
         all_loads[key]
         for key in _csv(args.workloads)
-        if all_loads[key].peers is None or names & set(all_loads[key].peers or ())
+        if any(all_loads[key].runs(name) for name in names)
     ]
     probe = all_loads["w1"]
 
@@ -718,7 +909,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             dosirak_py if peer.name == "dosirak" else peer_python(venvs, peer, pins)
         )
     versions = {
-        peer.name: _versions(pythons[peer.name], [*SHARED, "fastapi", "dosirak"]) for peer in order
+        peer.name: _versions(pythons[peer.name], [*SHARED, "fastapi", "bentoml", "dosirak"])
+        for peer in order
     }
     startup_peers = list(order)
     if "dosirak" in names:
@@ -733,41 +925,57 @@ def main(argv: Sequence[str] | None = None) -> int:
             bodies[workload.key] = workdir / f"{workload.key}.body"
             bodies[workload.key].write_bytes(workload.body)
 
+        # A peer that does not start is not measured; its rows say why.
+        broken: dict[str, str] = {}
+
+        def launch(peer: Peer) -> Server | None:
+            if peer.name in broken:
+                return None
+            try:
+                return start(pythons[peer.name], peer, probe, args.server_cpu, workdir)
+            except PeerFailure as exc:
+                broken[peer.name] = f"did not start: {exc}"
+                return None
+
         _say(f"startup: one discarded start, then {args.starts} per peer, interleaved")
         for round_ in range(args.starts + 1):
             for peer in startup_peers:
-                server = start(pythons[peer.name], peer, probe, args.server_cpu, workdir)
+                server = launch(peer)
+                if server is None:
+                    continue
                 server.stop()
                 if round_ > 0:
                     samples.add(peer.name, "startup", server.startup_s)
 
         for round_ in range(1, args.rounds + 1):
             for peer in order:
-                server = start(pythons[peer.name], peer, probe, args.server_cpu, workdir)
+                server = launch(peer)
+                if server is None:
+                    continue
                 try:
                     for workload in loads:
-                        if workload.peers is not None and peer.name not in workload.peers:
+                        key = (peer.name, workload.key)
+                        if not workload.runs(peer.name) or key in samples.failures:
                             continue
-                        status, body = post(server.port, workload)
-                        if status != 200:
-                            raise SystemExit(
-                                f"{peer.label} {workload.key}: HTTP {status}: {body[:500]!r}"
-                            )
                         try:
-                            workload.check(body)
-                        except AssertionError as exc:
-                            raise SystemExit(
-                                f"{peer.label} {workload.key}: wrong answer: {exc}"
-                            ) from None
+                            check_answer(server.port, workload)
+                        except PeerFailure as exc:
+                            _say(f"{peer.label} {workload.key}: {exc}; not measured")
+                            samples.fail(peer.name, workload.key, str(exc))
+                            continue
                         body_file = bodies[workload.key]
                         if args.warmup > 0:
                             wrk(server.port, workload, args.warmup, args.client_cpu, body_file)
+                        cpu_before = server.cpu_seconds()
                         result = wrk(
                             server.port, workload, args.duration, args.client_cpu, body_file
                         )
-                        key = (peer.name, workload.key)
+                        cpu = server.cpu_seconds() - cpu_before
                         samples.add(peer.name, workload.key, result.requests_per_s)
                         samples.p99_ms.setdefault(key, []).append(result.p99_ms)
+                        if result.requests:
+                            cpu_us = cpu / result.requests * 1e6
+                            samples.cpu_us.setdefault(key, []).append(cpu_us)
                         samples.errors[key] = samples.errors.get(key, 0) + result.errors
                         _say(
                             f"round {round_}/{args.rounds} {peer.label} {workload.key}: "
@@ -775,8 +983,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                             + (f", {result.errors} errors" if result.errors else "")
                         )
                     samples.add(peer.name, "rss", server.rss_bytes())
+                    off = server.off_core(args.server_cpu)
+                    if off:  # a process started under load escaped the server core
+                        broken[peer.name] = (
+                            f"processes {off} are not confined to CPU {args.server_cpu}"
+                        )
                 finally:
                     server.stop()
+
+    for peer in startup_peers:
+        if peer.name in broken:
+            measured = peer in order  # not a startup-only peer (`dosirak serve`)
+            measures = [w.key for w in loads if measured and w.runs(peer.name)] + ["startup"]
+            measures += ["rss"] if measured else []
+            for measure in measures:
+                samples.fail(peer.name, measure, broken[peer.name])
 
     table = report(samples, order, loads, startup_peers, args, versions)
     out: Path = args.out
@@ -785,6 +1006,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     raw = {f"{peer}/{measure}": values for (peer, measure), values in samples.values.items()}
     out.with_suffix(".json").write_text(json.dumps(raw, indent=2) + "\n")
     print(table)
+    if samples.failures:
+        _say(f"{len(samples.failures)} measure(s) not taken: see the notes under the table")
+        return 1
     return 0
 
 

@@ -132,13 +132,24 @@ class _ArrivalRate:
     def add(self, now: float, items: int) -> None:
         if self.last is not None:
             gap = max(0.0, now - self.last) / max(1, items)
-            self._gap = gap if self._gap is None else self._gap + self.weight * (gap - self._gap)
+            if self._gap is None:
+                self._gap = gap
+            else:
+                # A pause between bursts moves the mean a little, not by its whole length
+                # (`at` sees the pause itself); a lasting slowdown still shows within a
+                # few arrivals.
+                self._gap += self.weight * (min(gap, max(4 * self._gap, 1e-4)) - self._gap)
         self.last = now
 
     def at(self, now: float) -> float:
         if self.last is None or self._gap is None:
             return 0.0
         return 1.0 / max(self._gap, now - self.last, 1e-9)
+
+    @property
+    def gap(self) -> float | None:
+        """The recent mean time between items while they keep coming (None: unknown)."""
+        return self._gap
 
 
 class AdaptivePolicy:
@@ -153,6 +164,13 @@ class AdaptivePolicy:
     prediction is no more than ``n``, which happens as soon as arrivals pause; and it never
     waits longer than one batch time, nor past the moment when the oldest request could no
     longer be answered within ``max_latency_s`` (or its own deadline).
+
+    Callers answered by a batch often come straight back (clients that wait for each
+    answer before sending the next request). Dispatching what queued meanwhile as soon as
+    the slot is free would split them into two groups that take turns, each batch half
+    full; so after a batch, while its callers' return is expected within one batch time
+    (from the recent spacing of arrivals), the policy waits for them, and gives up as soon
+    as they pause. Waiting for them costs less than running a second batch.
     """
 
     def __init__(self, max_batch_size: int = 100, max_latency_s: float = 1.0) -> None:
@@ -164,12 +182,19 @@ class AdaptivePolicy:
         self.max_latency_s = max_latency_s
         self.cost = CostModel()
         self._arrivals = _ArrivalRate()
+        #: Items of the last batch whose callers have not (by count) come back yet, and
+        #: when the policy first saw that batch finished.
+        self._returning = 0
+        self._returns_from: float | None = None
 
     def on_arrival(self, now: float, items: int) -> None:
         self._arrivals.add(now, items)
+        self._returning = max(0, self._returning - items)
 
     def observe(self, items: int, seconds: float) -> None:
         self.cost.observe(items, seconds)
+        self._returning = items
+        self._returns_from = None
 
     def expected_seconds(self, items: int) -> float:
         return self.cost.predict(items)
@@ -184,8 +209,13 @@ class AdaptivePolicy:
         run_time = self.cost.predict(items)
         included = _covering(queue, items)
         budget_end = min(queue[0].arrived + self.max_latency_s, min(p.deadline for p in included))
+        if now >= budget_end - run_time or not self.cost.ready:
+            return Dispatch(items)
+        back = self._returns_expected(now, items, budget_end)
+        if back is not None:
+            return back
         latest_start = min(budget_end - run_time, queue[0].arrived + run_time)
-        if now >= latest_start or not self.cost.ready:
+        if now >= latest_start:
             return Dispatch(items)
         rate = self._arrivals.at(now)
         if rate * run_time <= items:
@@ -194,6 +224,28 @@ class AdaptivePolicy:
         # no more than ``items`` are still expected: last + run_time / items.
         last = self._arrivals.last if self._arrivals.last is not None else now
         return Wait(until=min(latest_start, max(now, last + run_time / items)))
+
+    def _returns_expected(self, now: float, items: int, budget_end: float) -> Wait | None:
+        """Wait for the last batch's callers, if they are expected back soon enough."""
+        gap = self._arrivals.gap
+        if not self._returning or gap is None:
+            return None
+        if self._returns_from is None:
+            self._returns_from = now
+        last = self._arrivals.last if self._arrivals.last is not None else now
+        since = max(last, self._returns_from)
+        full = min(items + self._returning, self.max_batch_size)
+        run_time = self.cost.predict(full)
+        # Given up on after a pause longer than a few gaps (or a tenth of a batch: the
+        # first answer takes a round trip before its caller can come back).
+        pause = max(4 * gap, run_time / 10)
+        back_by = since + self._returning * gap
+        if now > since + pause or back_by > self._returns_from + run_time:
+            self._returning = 0  # not coming back, or not soon enough to be worth it
+            return None
+        if now >= budget_end - run_time:
+            return None  # a bigger batch would end past the budget
+        return Wait(until=min(budget_end - run_time, since + pause))
 
 
 class GreedyPolicy:

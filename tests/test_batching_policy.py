@@ -181,3 +181,47 @@ def test_never_waits_longer_than_one_batch_takes() -> None:
     assert isinstance(decision, Wait) and decision.until is not None
     assert decision.until <= 0.010 + 1e-9
     assert policy.decide(0.0101, queue, idle_slots=1) == Dispatch(1)
+
+
+def _after_a_batch(gap_s: float, batch: int) -> tuple[AdaptivePolicy, list[Pending], float]:
+    """A policy whose last batch of ``batch`` items (10 ms) just finished; ``batch`` other
+    items queued meanwhile, ``gap_s`` apart, 5 ms ago and earlier."""
+    policy = AdaptivePolicy(max_batch_size=128, max_latency_s=1.0)
+    for _ in range(5):
+        policy.observe(batch, 0.010)
+    start = 1.0 - 0.005 - batch * gap_s
+    queue = []
+    for i in range(batch):
+        policy.on_arrival(start + i * gap_s, 1)
+        queue.append(Pending(1, start + i * gap_s))
+    policy.observe(batch, 0.010)  # the batch that just finished
+    return policy, queue, 1.0
+
+
+def test_waits_for_the_callers_of_the_last_batch_to_come_back() -> None:
+    # Two groups taking turns would run 32-item batches; waiting ~3 ms for the 32
+    # callers just answered makes one 64-item batch (10 ms) instead of two.
+    policy, queue, now = _after_a_batch(gap_s=0.0001, batch=32)
+    decision = policy.decide(now, queue, idle_slots=1)
+    assert isinstance(decision, Wait) and decision.until is not None
+    assert now < decision.until <= now + 0.002
+    for i in range(32):  # they come back, 0.1 ms apart, after a 0.3 ms round trip
+        arrived = now + 0.0003 + i * 0.0001
+        policy.on_arrival(arrived, 1)
+        queue.append(Pending(1, arrived))
+        if i < 31:
+            assert isinstance(policy.decide(arrived, queue, idle_slots=1), Wait)
+    assert policy.decide(now + 0.0034, queue, idle_slots=1) == Dispatch(64)
+
+
+def test_gives_up_on_callers_that_do_not_come_back() -> None:
+    policy, queue, now = _after_a_batch(gap_s=0.0001, batch=32)
+    decision = policy.decide(now, queue, idle_slots=1)
+    assert isinstance(decision, Wait) and decision.until is not None
+    assert policy.decide(decision.until + 1e-6, queue, idle_slots=1) == Dispatch(32)
+
+
+def test_does_not_wait_for_callers_slower_than_a_batch() -> None:
+    # 32 callers 1 ms apart take 32 ms to come back: a second batch (10 ms) is cheaper.
+    policy, queue, now = _after_a_batch(gap_s=0.001, batch=32)
+    assert policy.decide(now, queue, idle_slots=1) == Dispatch(32)

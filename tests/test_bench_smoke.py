@@ -2,21 +2,159 @@
 
 No timed assertions: the figures are whatever this machine gives. The hand-written
 server's venv is created under bench/.venvs/ on first use and reused; dosirak is served
-from the interpreter running the tests, that is from this checkout.
+from the interpreter running the tests, that is from this checkout. The harness's pure
+parts (peer selection, pins, the report's failure rows, the answer check) are tested
+without the network; nothing here installs BentoML.
 """
 
 from __future__ import annotations
 
+import argparse
+import importlib.util
 import re
 import shutil
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import ModuleType
+from typing import ClassVar
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench" / "run.py"
+
+
+def _load_bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_run", BENCH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while being made
+    spec.loader.exec_module(module)
+    return module
+
+
+bench = _load_bench()
+KNOWN = list(bench.peers(Path("/nonexistent")))
+
+
+def test_bentoml_runs_only_when_asked() -> None:
+    args = bench.parse_args([])
+    assert bench.select_peers(args.peers, args.with_bentoml, KNOWN) == [
+        "handwritten",
+        "fastapi",
+        "dosirak",
+    ]
+    with_flag = bench.parse_args(["--peers", "handwritten,bentoml", "--with-bentoml"])
+    assert bench.select_peers(with_flag.peers, with_flag.with_bentoml, KNOWN) == [
+        "handwritten",
+        "bentoml",
+        "bentoml-dev",
+    ]
+    assert bench.select_peers("bentoml-dev,handwritten", False, KNOWN) == [
+        "bentoml-dev",
+        "handwritten",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("names", "message"),
+    [
+        ("handwritten,bento", "unknown peers ['bento']"),
+        ("dosirak,dosirak", "peers named twice: ['dosirak']"),
+        (" , ", "no peers chosen"),
+    ],
+)
+def test_bad_peer_choices_are_refused(names: str, message: str) -> None:
+    with pytest.raises(SystemExit, match=re.escape(message)):
+        bench.select_peers(names, False, KNOWN)
+
+
+def test_bentoml_peers_share_a_pinned_venv_and_differ_by_mode() -> None:
+    all_peers = bench.peers(Path("/venvs"))
+    production, development = all_peers["bentoml"], all_peers["bentoml-dev"]
+    assert production.venv == development.venv == "bentoml"
+    pins = {"numpy": "2.0.0", "pydantic": "2.9.0", "starlette": "0.40.0", "uvicorn": "0.30.0"}
+    assert bench.requirements(production, pins) == [
+        f"bentoml=={bench.BENTOML_VERSION}",
+        "numpy==2.0.0",
+        "pydantic==2.9.0",
+    ]
+    assert "--development" not in production.argv(8000)
+    assert development.argv(8000)[-1] == "--development"
+    assert production.argv(8000)[:4] == ["-m", "bentoml", "serve", "bentoml_service:svc"]
+    assert production.env["BENTOML_CONFIG"].endswith("bentoml_configuration.yaml")
+    # The hand-written server is pinned throughout.
+    assert "starlette==0.40.0" in bench.requirements(all_peers["handwritten"], pins)
+    w4 = next(w for w in bench.workloads() if w.key == "w4")
+    assert w4.runs("bentoml") and w4.runs("bentoml-dev") and not w4.runs("fastapi")
+
+
+def test_a_failed_measure_is_a_row_with_its_reason() -> None:
+    all_peers = bench.peers(Path("/venvs"))
+    order = [all_peers["handwritten"], all_peers["bentoml"]]
+    loads = [w for w in bench.workloads() if w.key in ("w1", "w2json")]
+    samples = bench.Samples()
+    for peer in ("handwritten", "bentoml"):
+        samples.add(peer, "w1", 100.0)
+        samples.add(peer, "startup", 1.0)
+        samples.add(peer, "rss", 2.0**26)
+    samples.add("handwritten", "w2json", 50.0)
+    samples.fail("bentoml", "w2json", "no answer: timed out")
+    args = argparse.Namespace(server_cpu=0, client_cpu=1, rounds=1, duration=1, warmup=0, starts=1)
+    table = bench.report(samples, order, loads, order, args, {"bentoml": {"bentoml": "1.4"}})
+    row = next(line for line in table.splitlines() if "W2" in line and "BentoML" in line)
+    assert "**failed** (1)" in row
+    assert (
+        "1. BentoML (production), W2 row sums 1000x100 JSON (req/s, c=4): no answer: timed out"
+        in table
+    )
+    assert "served by `bentoml serve" in table  # how it runs, beside its versions
+
+
+class _Canned(BaseHTTPRequestHandler):
+    answers: ClassVar[dict[str, tuple[int, bytes]]] = {
+        "/classify": (200, b"[0]"),
+        "/order": (200, b"[2]"),
+        "/row_sums": (500, b"boom"),
+    }
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        status, body = self.answers[self.path]
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass  # quiet
+
+
+@pytest.fixture
+def canned_port() -> Iterator[int]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Canned)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield int(server.server_address[1])
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_answers_are_checked_before_measuring(canned_port: int) -> None:
+    loads = {w.key: w for w in bench.workloads()}
+    bench.check_answer(canned_port, loads["w1"])  # right: no error
+    with pytest.raises(bench.PeerFailure, match=r"^wrong answer: "):
+        bench.check_answer(canned_port, loads["w3"])
+    with pytest.raises(bench.PeerFailure, match=r"^HTTP 500: b'boom'"):
+        bench.check_answer(canned_port, loads["w2json"])
+    with pytest.raises(bench.PeerFailure, match=r"^no answer: "):
+        bench.check_answer(bench.free_port(), loads["w1"])
 
 
 @pytest.mark.slow
