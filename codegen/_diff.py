@@ -18,7 +18,8 @@ from ._diff_report import BREAKING, NON_BREAKING, Change, DiffReport
 from ._diff_schema import SchemaDiff
 from ._diff_security import compare_security
 from ._operations import HTTP_METHODS
-from ._problems import GenerationError, pointer
+from ._problems import GenerationError
+from ._refs import child, pointer
 
 __all__ = ["Change", "DiffReport", "diff_documents"]
 
@@ -424,6 +425,5 @@ def _parameter_schema(parameter: dict[str, Any]) -> tuple[str, Any] | None:
         return "/schema", parameter["schema"]
     for media_type, media in (parameter.get("content") or {}).items():
         if isinstance(media, dict) and "schema" in media:
-            escaped = media_type.replace("~", "~0").replace("/", "~1")
-            return f"/content/{escaped}/schema", media["schema"]
+            return child("", "content", media_type, "schema"), media["schema"]
     return None

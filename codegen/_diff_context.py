@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ._diff_report import BREAKING, NON_BREAKING, Change, Level
-from ._problems import Problem, pointer
+from ._problems import Problem
+from ._refs import child, follow, pointer
 
 __all__ = ["Changes", "Direction", "Resolver", "Where", "level_for"]
 
@@ -31,46 +32,17 @@ class Resolver:
         self.problems: list[Problem] = []
 
     def resolve(self, node: Any, where: str) -> tuple[Any, str | None]:
-        """``node`` with its ``$ref`` chain followed, and the last ref followed (or None).
+        """``node`` with its ``$ref`` chain followed, and the last ref followed (or None);
+        None for the node, with a problem, when the chain cannot be followed.
 
         OpenAPI 3.1 lets a ``$ref`` have siblings; they apply over the target.
         """
-        last: str | None = None
-        seen: set[str] = set()
-        while isinstance(node, dict) and isinstance(node.get("$ref"), str):
-            ref = node["$ref"]
-            if ref in seen:
-                self._problem(where, f"$ref {ref!r} refers to itself")
-                return None, last
-            seen.add(ref)
-            target = self._follow(ref, where)
-            if target is None:
-                return None, last
-            siblings = {k: v for k, v in node.items() if k != "$ref"}
-            node = {**target, **siblings} if siblings and isinstance(target, dict) else target
-            last = ref
-        return node, last
-
-    def _follow(self, ref: str, where: str) -> Any:
-        if not ref.startswith("#"):
-            self._problem(where, f"$ref {ref!r} is not local to the document")
-            return None
-        target: Any = self.document
-        for part in ref[2:].split("/") if ref != "#" else []:
-            part = part.replace("~1", "/").replace("~0", "~")
-            if isinstance(target, dict) and part in target:
-                target = target[part]
-            elif isinstance(target, list) and part.isdigit() and int(part) < len(target):
-                target = target[int(part)]
-            else:
-                self._problem(where, f"$ref {ref!r} points nowhere")
-                return None
-        return target
-
-    def _problem(self, where: str, reason: str) -> None:
-        self.problems.append(
-            Problem(where, f"The {self.name} document cannot be compared.", reason)
-        )
+        consequence = f"The {self.name} document cannot be compared."
+        found = follow(self.document, node, where, consequence, siblings=True)
+        if isinstance(found, Problem):
+            self.problems.append(found)
+            return None, None
+        return found.node, found.ref
 
 
 @dataclass(frozen=True)
@@ -85,17 +57,16 @@ class Where:
 
     @classmethod
     def top(cls, *parts: str | int, operation: str = "", location: str = "") -> Where:
-        return cls(operation, location, pointer(*parts) if parts else "#")
+        return cls(operation, location, pointer(*parts))
 
     def at(self, text: str, *parts: str | int) -> Where:
         """One step further: ``text`` for people, ``parts`` for the pointer."""
-        escaped = "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
         step = text.startswith((".", "["))
         if step and self.in_path:
             location = self.location + text
         else:
             location = f"{self.location} {text}".strip()
-        return Where(self.operation, location, self.pointer + escaped, step)
+        return Where(self.operation, location, child(self.pointer, *parts), step)
 
 
 @dataclass

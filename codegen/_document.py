@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import TypeAdapter
 
 from ._kinds import KINDS, Spec
-from ._problems import GenerationError, Problem, pointer
+from ._problems import GenerationError, Problem
+from ._refs import pointer
 from ._schemas import PROBLEM_SCHEMAS
 
 if TYPE_CHECKING:

@@ -255,8 +255,6 @@ class Service:
     operations: list[Operation] = field(default_factory=list)
     models: list[Model] = field(default_factory=list)
     aliases: list[TypeAlias] = field(default_factory=list)
-    needs_datetime: bool = False
-    needs_uuid: bool = False
     needs_field: bool = False
     #: What was left out (with --skip-unsupported) or narrowed, for the CLI to print.
     warnings: list[Problem] = field(default_factory=list)
@@ -281,8 +279,23 @@ class Service:
 
     @property
     def models_use_typing(self) -> bool:
+        return bool(self.aliases) or "_t." in self._models_code
+
+    @property
+    def needs_datetime(self) -> bool:
+        """Whether models.py names ``_dt`` (a parameter's date does not count: it is not
+        in models.py)."""
+        return "_dt." in self._models_code
+
+    @property
+    def needs_uuid(self) -> bool:
+        return "_uuid." in self._models_code
+
+    @property
+    def _models_code(self) -> str:
+        """The annotations and defaults models.py writes."""
         code = [f"{f.annotation} {f.default}" for m in self.models for f in m.fields]
-        return bool(self.aliases) or any("_t." in c for c in code)
+        return " ".join([*code, *(a.annotation for a in self.aliases)])
 
     @property
     def package_version(self) -> str:
@@ -313,6 +326,19 @@ class Service:
     @property
     def client_uses_abc(self) -> bool:
         return any(op.response and op.response.is_stream for op in self.operations)
+
+    @property
+    def client_stdlib_imports(self) -> list[str]:
+        """The standard-library imports of client.py, sorted as isort sorts them."""
+        types = [p.annotation for op in self.operations for p in op.parameters]
+        code = " ".join(types + [body.python_type for body in self.bodies])
+        found = [
+            ("import collections.abc as _abc", self.client_uses_abc),
+            ("import datetime as _dt", "_dt." in code),
+            ("import typing as _t", self.client_uses_typing),
+            ("import uuid as _uuid", "_uuid." in code),
+        ]
+        return [line for line, used in found if used]
 
     @property
     def type_imports(self) -> list[str]:

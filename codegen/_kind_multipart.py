@@ -13,6 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._problems import Problem
+from ._refs import SCHEMAS, escape, follow, schema_name
+
 __all__ = [
     "FORM_DATA",
     "multipart_encoding",
@@ -28,7 +31,6 @@ __all__ = [
 Spec = dict[str, Any]
 
 FORM_DATA = "multipart/form-data"
-_REF = "#/components/schemas/"
 
 
 def _parts(spec: Spec) -> list[tuple[str, Spec, Any]]:
@@ -66,7 +68,7 @@ def multipart_schema(
     for name, part, kind in _parts(spec):
         model = (model_schemas or {}).get(name)
         if model is None and part.get("model"):
-            model = {"$ref": _REF + part["model"]}
+            model = {"$ref": SCHEMAS + escape(part["model"])}
         schema = kind.schema(part, kind.media_types(part)[0], model, components)
         if "repeated" in _flags(spec, name):
             schema = {"type": "array", "items": schema}
@@ -126,17 +128,15 @@ _SCALARS = frozenset({"string", "number", "integer", "boolean", "null"})
 
 
 def _resolve(schema: Any, schemas: dict[str, Any]) -> tuple[Any, str | None]:
-    """A schema with its ``$ref`` chain to components/schemas followed, and the last name."""
-    name = None
-    seen: set[str] = set()
-    while isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
-        ref: str = schema["$ref"]
-        if not ref.startswith(_REF) or ref in seen or ref[len(_REF) :] not in schemas:
-            break
-        seen.add(ref)
-        name = ref[len(_REF) :]
-        schema = schemas[name]
-    return schema, name
+    """A schema with its ``$ref`` chain to components/schemas followed, and the last name.
+
+    A chain that cannot be followed is left as it is: the models built from the same
+    components report it (`ModelBuilder`), where it is.
+    """
+    found = follow({"components": {"schemas": schemas}}, schema, "", "")
+    if isinstance(found, Problem) or found.ref is None:
+        return schema, None
+    return found.node, schema_name(found.ref)
 
 
 def _is_binary(schema: Any) -> bool:

@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from ._problems import GenerationError, Problem
+from ._refs import child, locate, loop, unescape
 
 __all__ = ["load_document"]
 
@@ -57,6 +58,8 @@ class _Bundler:
         self.hoisted: dict[tuple[Path, str], str] = {}
         self.schemas: dict[str, Any] = dict(document.get("components", {}).get("schemas", {}))
         self.problems: list[Problem] = []
+        #: The non-schema references being copied in, outermost first: one met again loops.
+        self.following: list[str] = []
 
     def bundle(self) -> dict[str, Any]:
         if not self._has_external(self.document):
@@ -80,13 +83,13 @@ class _Bundler:
 
     def _walk(self, node: Any, file: Path, where: str) -> Any:
         if isinstance(node, list):
-            return [self._walk(v, file, _child(where, i)) for i, v in enumerate(node)]
+            return [self._walk(v, file, child(where, i)) for i, v in enumerate(node)]
         if not isinstance(node, dict):
             return node
         ref = node.get("$ref")
         if isinstance(ref, str) and (file != self.root or not ref.startswith("#")):
             return self._resolve(ref, file, where)
-        walked = {k: self._walk(v, file, _child(where, k)) for k, v in node.items()}
+        walked = {k: self._walk(v, file, child(where, k)) for k, v in node.items()}
         if file == self.root and where == "#/components/schemas":
             self.schemas.update(walked)
         return walked
@@ -101,12 +104,20 @@ class _Bundler:
         if target is None:
             return {"$ref": ref}
         section = next((s for s in _SCHEMA_SECTIONS if pointer.startswith(s)), None)
-        if section is None and pointer:
-            return self._walk(target, target_file, where)  # a parameter, a response...
+        if section is None and pointer:  # a parameter, a response...: copied where used
+            label = f"{self._name(target_file)}#/{pointer}"
+            cycle = loop(self.following, label, where, "Nothing is generated.")
+            if cycle is not None:
+                self.problems.append(cycle)
+                return {"$ref": ref}
+            self.following.append(label)
+            try:
+                return self._walk(target, target_file, where)
+            finally:
+                self.following.pop()
         key = (target_file, pointer)
         if key not in self.hoisted:
-            name = pointer[len(section) :] if section else target_file.stem
-            name = name.replace("~1", "/").replace("~0", "~")
+            name = unescape(pointer[len(section) :]) if section else target_file.stem
             unique = name
             while unique in self.schemas and self.schemas[unique] != target:
                 unique += "_"
@@ -114,6 +125,13 @@ class _Bundler:
             self.schemas[unique] = {}  # reserved: a recursive schema refers to itself
             self.schemas[unique] = self._walk(target, target_file, where)
         return {"$ref": f"#/components/schemas/{self.hoisted[key]}"}
+
+    def _name(self, file: Path) -> str:
+        """``file`` as the document's folder sees it."""
+        try:
+            return file.relative_to(self.root.parent).as_posix()
+        except ValueError:
+            return file.as_posix()
 
     def _target(self, file: Path, pointer: str, ref: str, where: str) -> Any:
         if file not in self.files:
@@ -125,17 +143,14 @@ class _Bundler:
                     for p in exc.problems
                 ]
                 return None
-        node: Any = self.files[file]
-        for part in pointer.split("/") if pointer else []:
-            part = part.replace("~1", "/").replace("~0", "~")
-            if not isinstance(node, dict) or part not in node:
-                self.problems.append(
-                    Problem(where, "Nothing is generated.", f"$ref {ref!r} points nowhere")
-                )
-                return None
-            node = node[part]
-        return node
-
-
-def _child(where: str, key: str | int) -> str:
-    return f"{where}/{str(key).replace('~', '~0').replace('/', '~1')}"
+        found = locate(
+            self.files[file],
+            f"#/{pointer}" if pointer else "#",
+            where,
+            "Nothing is generated.",
+            shown=ref,
+        )
+        if isinstance(found, Problem):
+            self.problems.append(found)
+            return None
+        return found.node

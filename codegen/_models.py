@@ -18,7 +18,8 @@ from pydantic import BaseModel
 
 from . import _ir
 from ._names import ClassName, PythonIdentifier
-from ._problems import Problem, pointer
+from ._problems import Problem
+from ._refs import child, pointer, schema_name
 
 __all__ = ["ModelBuilder", "python_literal"]
 
@@ -118,15 +119,6 @@ def _string_literal(value: str) -> str:
     return f'"{inner}"'
 
 
-def _escape(part: str | int) -> str:
-    return str(part).replace("~", "~0").replace("/", "~1")
-
-
-def _child(where: str, *parts: str | int) -> str:
-    """``where`` (a JSON pointer) extended by ``parts``, each escaped."""
-    return where + "".join("/" + _escape(p) for p in parts)
-
-
 def _pascal(text: str) -> str:
     """``sepal_length`` / ``sepalLength`` / ``sepal-length`` → ``SepalLength``."""
     words = [w for w in re.split(r"[^0-9A-Za-z]+", text) if w]
@@ -163,8 +155,6 @@ class ModelBuilder:
         self.models: dict[str, _ir.Model] = {}
         self.aliases: dict[str, _ir.TypeAlias] = {}
         self.class_names = {name: ClassName(name.lstrip("_") or "Model") for name in schemas}
-        self.needs_datetime = False
-        self.needs_uuid = False
         self.needs_field = False
         # An alias's value runs when the module is imported, before aliases written after
         # it exist: while building one (eager), a $ref to another alias is inlined.
@@ -247,7 +237,7 @@ class ModelBuilder:
         for key in sorted(_MAP_CONSTRAINTS):
             if key in schema:
                 self._problem(
-                    _child(where, key), f"{key} on an object with properties is not supported yet"
+                    child(where, key), f"{key} on an object with properties is not supported yet"
                 )
         required = list(schema.get("required", []))
         properties: dict[str, Any] = dict(schema.get("properties", {}))
@@ -257,7 +247,7 @@ class ModelBuilder:
         fields: list[_ir.Field] = []
         used: set[str] = set()
         for prop, prop_schema in properties.items():
-            prop_where = _child(where, "properties", prop)
+            prop_where = child(where, "properties", prop)
             name = _field_name(prop, used)
             annotation = self.annotation(prop_schema, prop_where, ClassName(cls + _pascal(prop)))
             is_required = prop in required
@@ -283,7 +273,7 @@ class ModelBuilder:
             extra = "forbid"
         elif additional not in (None, True, {}):
             self._problem(
-                _child(where, "additionalProperties"),
+                child(where, "additionalProperties"),
                 "an object with both properties and typed additionalProperties is not "
                 "supported yet",
             )
@@ -320,7 +310,7 @@ class ModelBuilder:
 
     def _default(self, schema: dict[str, Any], value: Any, where: str) -> str | None:
         """Python source for a property's default, of the type its annotation says."""
-        where = _child(where, "default")
+        where = child(where, "default")
         if value is None:
             return "None"
         if self._is_plain(schema, set()):
@@ -346,7 +336,7 @@ class ModelBuilder:
         """Follow ``$ref`` and single-member ``allOf`` to the schema that shapes values."""
         while isinstance(schema, dict):
             if "$ref" in schema:
-                name = _ref_name(schema["$ref"])
+                name = schema_name(schema["$ref"])
                 if name is None or name not in self.schemas or name in seen:
                     return None
                 seen.add(name)
@@ -451,11 +441,11 @@ class ModelBuilder:
             ):
                 arg = "gt" if key == "minimum" else "lt"
             if key == "pattern":
-                if self._check_pattern(value, _child(where, key)):
+                if self._check_pattern(value, child(where, key)):
                     args.append(f"{arg}={python_literal(value)}")
                 continue
             if not isinstance(value, (int, float)) or isinstance(value, bool):
-                self._problem(_child(where, key), f"{key} {value!r} is not a number")
+                self._problem(child(where, key), f"{key} {value!r} is not a number")
                 continue
             args.append(f"{arg}={python_literal(value)}")
         if not args:
@@ -489,26 +479,26 @@ class ModelBuilder:
         self, schema: dict[str, Any], kind: Any, where: str, inline_name: ClassName
     ) -> str:
         if "$ref" in schema:
-            return self._ref(schema["$ref"], _child(where, "$ref"))
+            return self._ref(schema["$ref"], child(where, "$ref"))
         if "const" in schema:
-            return self._literal([schema["const"]], _child(where, "const"))
+            return self._literal([schema["const"]], child(where, "const"))
         if "enum" in schema:
-            return self._literal(schema["enum"], _child(where, "enum"))
+            return self._literal(schema["enum"], child(where, "enum"))
         for key in ("anyOf", "oneOf"):
             if key in schema:
                 parts = [
-                    self.annotation(s, _child(where, key, i), ClassName(f"{inline_name}{i}"))
+                    self.annotation(s, child(where, key, i), ClassName(f"{inline_name}{i}"))
                     for i, s in enumerate(schema[key])
                 ]
                 return _union(parts)
         if "allOf" in schema:
             if len(schema["allOf"]) == 1:
-                return self.annotation(schema["allOf"][0], _child(where, "allOf", 0), inline_name)
+                return self.annotation(schema["allOf"][0], child(where, "allOf", 0), inline_name)
             merged = self._merge_all_of(schema)
             if merged is not None:
                 return self.annotation(merged, where, inline_name)
             self._problem(
-                _child(where, "allOf"),
+                child(where, "allOf"),
                 "allOf is supported for objects only (each member an object or a $ref to one)",
             )
             return "_t.Any"
@@ -517,21 +507,16 @@ class ModelBuilder:
         if kind == "object" or (kind is None and "properties" in schema):
             return self._object(schema, where, inline_name)
         if kind == "string" and schema.get("format") in _STRING_FORMATS:
-            fmt = _STRING_FORMATS[schema["format"]]
-            if fmt.startswith("_dt."):
-                self.needs_datetime = True
-            else:
-                self.needs_uuid = True
-            return fmt
+            return _STRING_FORMATS[schema["format"]]
         if kind in _SIMPLE:
             return _SIMPLE[kind]
         if kind is None:
             return "_t.Any"
-        self._problem(_child(where, "type"), f"unknown type {kind!r}")
+        self._problem(child(where, "type"), f"unknown type {kind!r}")
         return "_t.Any"
 
     def _ref(self, ref: Any, where: str) -> str:
-        name = _ref_name(ref) if isinstance(ref, str) else None
+        name = schema_name(ref) if isinstance(ref, str) else None
         if name is None or name not in self.class_names:
             self._problem(where, f"$ref {ref!r} does not name a schema under components/schemas")
             return "_t.Any"
@@ -572,20 +557,20 @@ class ModelBuilder:
     def _array(self, schema: dict[str, Any], where: str, inline_name: ClassName) -> str:
         if "prefixItems" in schema:
             parts = [
-                self.annotation(s, _child(where, "prefixItems", i), ClassName(f"{inline_name}{i}"))
+                self.annotation(s, child(where, "prefixItems", i), ClassName(f"{inline_name}{i}"))
                 for i, s in enumerate(schema["prefixItems"])
             ]
             if schema.get("items", False) is not False:
                 self._problem(where, "prefixItems followed by more items is not supported yet")
             return f"tuple[{', '.join(parts)}]"
         item = self.annotation(
-            schema.get("items", {}), _child(where, "items"), ClassName(f"{inline_name}Item")
+            schema.get("items", {}), child(where, "items"), ClassName(f"{inline_name}Item")
         )
         if schema.get("uniqueItems") is True:
             if item in ("str", "int", "float", "bool"):
                 return f"set[{item}]"
             self._problem(
-                _child(where, "uniqueItems"), "uniqueItems is supported for arrays of scalars only"
+                child(where, "uniqueItems"), "uniqueItems is supported for arrays of scalars only"
             )
         return f"list[{item}]"
 
@@ -605,16 +590,9 @@ class ModelBuilder:
             self.needs_field = True
             return "_t.Annotated[dict[str, _t.Any], _pydantic.Field(max_length=0)]"
         value = self.annotation(
-            additional, _child(where, "additionalProperties"), ClassName(f"{inline_name}Value")
+            additional, child(where, "additionalProperties"), ClassName(f"{inline_name}Value")
         )
         return f"dict[str, {value}]"
-
-
-def _ref_name(ref: str) -> str | None:
-    prefix = "#/components/schemas/"
-    if not ref.startswith(prefix):
-        return None
-    return ref[len(prefix) :].replace("~1", "/").replace("~0", "~")
 
 
 def _accepts_null(annotation: str) -> bool:

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._names import PythonIdentifier
-from ._problems import Problem, pointer
+from ._problems import Problem
+from ._refs import child, follow, pointer
 
 __all__ = ["HTTP_METHODS", "RawOperation", "collect_operations"]
 
@@ -32,31 +33,13 @@ class RawOperation:
 
 
 def deref(document: dict[str, Any], node: Any, problems: list[Problem], where: str) -> Any:
-    """``node`` with a local ``$ref`` chain followed (not into schemas: those stay refs)."""
-    seen: set[str] = set()
-    while isinstance(node, dict) and isinstance(node.get("$ref"), str):
-        ref = node["$ref"]
-        if not ref.startswith("#/") or ref in seen:
-            problems.append(
-                Problem(
-                    where, "The operation is not generated.", f"$ref {ref!r} cannot be resolved"
-                )
-            )
-            return None
-        seen.add(ref)
-        target: Any = document
-        for part in ref[2:].split("/"):
-            part = part.replace("~1", "/").replace("~0", "~")
-            if not isinstance(target, dict) or part not in target:
-                problems.append(
-                    Problem(
-                        where, "The operation is not generated.", f"$ref {ref!r} points nowhere"
-                    )
-                )
-                return None
-            target = target[part]
-        node = target
-    return node
+    """``node`` with a local ``$ref`` chain followed (not into schemas: those stay refs);
+    None, with a problem, when it cannot be followed."""
+    found = follow(document, node, where, "The operation is not generated.")
+    if isinstance(found, Problem):
+        problems.append(found)
+        return None
+    return found.node
 
 
 def collect_operations(document: dict[str, Any], problems: list[Problem]) -> list[RawOperation]:
@@ -83,15 +66,15 @@ def collect_operations(document: dict[str, Any], problems: list[Problem]) -> lis
             )
             by_key: dict[tuple[str, str], dict[str, Any]] = {}
             for index, parameter in enumerate([*shared, *operation.get("parameters", [])]):
-                resolved = deref(document, parameter, problems, f"{where}/parameters/{index}")
+                resolved = deref(document, parameter, problems, child(where, "parameters", index))
                 if isinstance(resolved, dict):
                     by_key[(resolved.get("in", ""), resolved.get("name", ""))] = resolved
             raw.parameters = list(by_key.values())
             if "requestBody" in operation:
-                raw.request_where = f"{where}/requestBody"
+                raw.request_where = child(where, "requestBody")
                 raw.request = deref(document, operation["requestBody"], problems, raw.request_where)
             for status, response in operation.get("responses", {}).items():
-                response_where = f"{where}/responses/{status}"
+                response_where = child(where, "responses", status)
                 resolved = deref(document, response, problems, response_where)
                 if isinstance(resolved, dict):
                     raw.responses[str(status)] = (response_where, resolved)

@@ -12,6 +12,7 @@ from ._models import ModelBuilder
 from ._names import ClassName, PythonIdentifier
 from ._operations import RawOperation, collect_operations
 from ._problems import GenerationError, Problem
+from ._refs import pointer, schema_name
 from ._render import python_source
 
 __all__ = ["Target", "parse_document"]
@@ -112,8 +113,6 @@ def parse_document(
     service.warnings = [p for p in problems if p.level == "warning"]
     service.models = [builder.models[k] for k in sorted(builder.models)]
     service.aliases = [builder.aliases[k] for k in sorted(builder.aliases)]
-    service.needs_datetime = builder.needs_datetime
-    service.needs_uuid = builder.needs_uuid
     service.needs_field = builder.needs_field
     return service
 
@@ -153,16 +152,14 @@ def _model_schemas(document: dict[str, Any], raws: list[RawOperation]) -> dict[s
             elif isinstance(spec, dict):
                 roots.append(_model_refs(spec))
     wanted: set[str] = set()
-    prefix = "#/components/schemas/"
 
     def visit(node: Any) -> None:
         if isinstance(node, dict):
             ref = node.get("$ref")
-            if isinstance(ref, str) and ref.startswith(prefix):
-                name = ref[len(prefix) :]
-                if name in schemas and name not in wanted:
-                    wanted.add(name)
-                    visit(schemas[name])
+            name = schema_name(ref) if isinstance(ref, str) else None
+            if name is not None and name in schemas and name not in wanted:
+                wanted.add(name)
+                visit(schemas[name])
             for value in node.values():
                 visit(value)
         elif isinstance(node, list):
@@ -229,7 +226,7 @@ def _model_refs(spec: dict[str, Any]) -> list[dict[str, str]]:
 
     def visit(value: Any) -> None:
         if isinstance(value, ModelRef):
-            found.append({"$ref": f"#/components/schemas/{value.name}"})
+            found.append({"$ref": pointer("components", "schemas", value.name)})
         elif isinstance(value, dict):
             for item in value.values():
                 visit(item)
@@ -434,16 +431,12 @@ def _infer_spec(
     """
     json_type = _json_media(content)
     if json_type is not None:
-        ref = content[json_type].get("schema", {}).get("$ref", "")
-        prefix = "#/components/schemas/"
-        model = ref[len(prefix) :] if ref.startswith(prefix) else None
+        model = schema_name(str(content[json_type].get("schema", {}).get("$ref", "")))
         return {"type": "json", "model": model}, (json_type,)
     types = [t.partition(";")[0].strip().lower() for t in content]
     form = _form_media(content)
     if form is not None:
-        ref = content[form].get("schema", {}).get("$ref", "")
-        prefix = "#/components/schemas/"
-        model = ref[len(prefix) :] if ref.startswith(prefix) else None
+        model = schema_name(str(content[form].get("schema", {}).get("$ref", "")))
         return {"type": "form", "model": model}, (form,)
     if FORM_DATA in content:
         media = content[FORM_DATA]

@@ -38,9 +38,3 @@ class GenerationError(Exception):
         lines = [f"{len(self.problems)} problem(s) stopped generation:"]
         lines += [str(p) for p in self.problems]
         super().__init__("\n".join(lines))
-
-
-def pointer(*parts: str | int) -> str:
-    """A JSON pointer from path parts, escaped as RFC 6901 says."""
-    escaped = (str(p).replace("~", "~0").replace("/", "~1") for p in parts)
-    return "#/" + "/".join(escaped)

@@ -14,7 +14,8 @@ from typing import Any
 
 from ._document import ERROR_HEADERS, ERROR_RESPONSES, PROBLEM_MEDIA_TYPE
 from ._operations import HTTP_METHODS
-from ._problems import Problem
+from ._problems import GenerationError, Problem
+from ._refs import follow, parts_of
 from ._schemas import PROBLEM_SCHEMAS
 
 __all__ = ["pruned_document", "published_document"]
@@ -30,6 +31,8 @@ def published_document(document: dict[str, Any]) -> tuple[dict[str, Any], list[P
     saying what was added. The document itself is returned when nothing is missing."""
     added: dict[str, list[str]] = {}
     no_success: list[str] = []
+    # What each operation lacks, found in one walk: (path, method, missing statuses, no 2xx).
+    lacking: list[tuple[str, str, list[str], bool]] = []
     for path, item in document.get("paths", {}).items():
         if not isinstance(item, dict) or "$ref" in item:
             continue
@@ -39,28 +42,25 @@ def published_document(document: dict[str, Any]) -> tuple[dict[str, Any], list[P
                 continue
             responses = operation.get("responses", {})
             where = f"{method.upper()} {path}"
-            if not any(str(status).startswith("2") for status in responses):
+            success = any(str(status).startswith("2") for status in responses)
+            if not success:
                 no_success.append(where)
-            for status in ERROR_RESPONSES:
-                if status not in responses:
-                    added.setdefault(status, []).append(where)
-    if not added and not no_success:
+            missing = [status for status in ERROR_RESPONSES if status not in responses]
+            for status in missing:
+                added.setdefault(status, []).append(where)
+            if missing or not success:
+                lacking.append((path, method, missing, not success))
+    if not lacking:
         return document, []
     published = copy.deepcopy(document)
     names = _component_names(published)
-    for item in published.get("paths", {}).values():
-        if not isinstance(item, dict) or "$ref" in item:
-            continue
-        for method in HTTP_METHODS:
-            operation = item.get(method)
-            if not isinstance(operation, dict):
-                continue
-            responses = operation.setdefault("responses", {})
-            if not any(str(status).startswith("2") for status in responses):
-                responses["204"] = dict(_NO_CONTENT)
-            for status, (name, _) in ERROR_RESPONSES.items():
-                if status not in responses:
-                    responses[status] = {"$ref": f"#/components/responses/{names[name]}"}
+    for path, method, missing, needs_success in lacking:
+        responses = published["paths"][path][method].setdefault("responses", {})
+        if needs_success:
+            responses["204"] = dict(_NO_CONTENT)
+        for status in missing:
+            name, _ = ERROR_RESPONSES[status]
+            responses[status] = {"$ref": f"#/components/responses/{names[name]}"}
     if added:
         _add_components(published, names, set(added))
     notes = []
@@ -140,10 +140,11 @@ def pruned_document(
     operations it does not serve, media types it does not accept or answer. What it
     publishes must not promise them."""
     pruned = copy.deepcopy(document)
+    problems: list[Problem] = []
     operations = 0
     media_types = 0
     for where, kept in left_out:
-        parts = [p.replace("~1", "/").replace("~0", "~") for p in where[2:].split("/")]
+        parts = parts_of(where) or []
         if parts[:1] != ["paths"] or len(parts) < 3:
             continue
         item = pruned.get("paths", {}).get(parts[1])
@@ -155,11 +156,15 @@ def pruned_document(
             if not any(method in item for method in HTTP_METHODS):
                 del pruned["paths"][parts[1]]
             continue
-        body = _own_node(pruned, item, parts[2:])
-        if body is not None and isinstance(body.get("content"), dict):
+        body = _own_node(pruned, item, parts[2:], where)
+        if isinstance(body, Problem):
+            problems.append(body)
+        elif body is not None and isinstance(body.get("content"), dict):
             before = len(body["content"])
             body["content"] = {k: v for k, v in body["content"].items() if k in kept}
             media_types += before - len(body["content"])
+    if problems:
+        raise GenerationError(problems)
     notes = []
     if operations or media_types:
         notes.append(
@@ -174,29 +179,24 @@ def pruned_document(
     return pruned, notes
 
 
-def _own_node(document: dict[str, Any], node: Any, parts: list[str]) -> dict[str, Any] | None:
-    """The object at ``parts`` below ``node``, a copy of its own if it was a local ``$ref``
-    (a shared ``components/requestBodies`` entry is not pruned for every user)."""
+def _own_node(
+    document: dict[str, Any], node: Any, parts: list[str], where: str
+) -> dict[str, Any] | Problem | None:
+    """The object at ``parts`` below ``node`` (at ``where``), a copy of its own if it was a
+    local ``$ref`` (a shared ``components/requestBodies`` entry is not pruned for every
+    user); a problem if a ``$ref`` on the way cannot be followed."""
     for index, part in enumerate(parts):
         if not isinstance(node, dict) or part not in node:
             return None
         child = node[part]
         if isinstance(child, dict) and isinstance(child.get("$ref"), str):
-            target = _local(document, child["$ref"])
-            if not isinstance(target, dict):
+            found = follow(document, child, where, "Nothing is generated.")
+            if isinstance(found, Problem):
+                return found
+            if not isinstance(found.node, dict):
                 return None
-            child = node[part] = copy.deepcopy(target)
+            child = node[part] = copy.deepcopy(found.node)
         node = child
         if index == len(parts) - 1:
             return node if isinstance(node, dict) else None
     return None
-
-
-def _local(document: dict[str, Any], ref: str) -> Any:
-    node: Any = document
-    for part in ref.removeprefix("#/").split("/"):
-        part = part.replace("~1", "/").replace("~0", "~")
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return _local(document, node["$ref"]) if isinstance(node, dict) and "$ref" in node else node

@@ -9,6 +9,7 @@ from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValida
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
 from ._problems import GenerationError, Problem
+from ._refs import cycles, pointer
 
 __all__ = ["InvalidDocumentError", "validate_document"]
 
@@ -20,14 +21,18 @@ class InvalidDocumentError(GenerationError):
 def validate_document(document: dict[str, Any], *, source: str, generated: bool = False) -> None:
     """Raise `InvalidDocumentError` naming openapi-spec-validator's findings (the first
     five, each shortened: a finding about a schema may quote the whole schema)."""
+    consequence = (
+        "This is a bug in dosirak: please report it with the service."
+        if generated
+        else f"Nothing is generated from {source}; fix the document."
+    )
+    # The validator would follow a looping $ref chain until Python stops it.
+    looping = cycles(document, consequence)
+    if looping:
+        raise InvalidDocumentError(looping)
     try:
         validate(document)
     except OpenAPIValidationError as exc:
-        consequence = (
-            "This is a bug in dosirak: please report it with the service."
-            if generated
-            else f"Nothing is generated from {source}; fix the document."
-        )
         findings: list[Any] = [exc]
         validator = _VALIDATORS.get(str(document.get("openapi", ""))[:3])
         if validator is not None:
@@ -46,7 +51,7 @@ _VALIDATORS: dict[str, Any] = {"3.0": OpenAPIV30SpecValidator, "3.1": OpenAPIV31
 
 def _problem(finding: Any, consequence: str) -> Problem:
     path = getattr(finding, "path", ())
-    where = "#/" + "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in path)
+    where = pointer(*path)
     message = " ".join(str(getattr(finding, "message", finding)).split())
     if len(message) > 200:
         message = message[:200] + "..."

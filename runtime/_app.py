@@ -126,18 +126,22 @@ class _ServingApp(Starlette):
 
     def __init__(self, *, routes: Sequence[BaseRoute], **options: Any) -> None:
         super().__init__(routes=routes, **options)
-        self._fixed_paths = {
-            route.path: route
-            for route in routes
-            if isinstance(route, Route)
-            and isinstance(route.app, GuardedEndpoint)
-            and not route.param_convertors
-        }
+        # The first route for each path and method, as the router would match them (a
+        # GET route also answers HEAD unless a HEAD route comes first).
+        self._fixed_paths: dict[tuple[str, str], Route] = {}
+        for route in routes:
+            if (
+                isinstance(route, Route)
+                and isinstance(route.app, GuardedEndpoint)
+                and not route.param_convertors
+            ):
+                for method in route.methods or ():
+                    self._fixed_paths.setdefault((route.path, method), route)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not scope.get("root_path"):
-            route = self._fixed_paths.get(scope["path"])
-            if route is not None and route.methods and scope["method"] in route.methods:
+            route = self._fixed_paths.get((scope["path"], scope["method"]))
+            if route is not None:
                 scope["app"] = self
                 scope["route"] = route
                 await route.app(scope, receive, send)

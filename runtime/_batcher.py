@@ -193,6 +193,9 @@ class Batcher:
             raise
         finally:
             self._waiting -= 1
+            # The deadline heap may hold the entry a while longer: not its arrays.
+            entry.args = ()
+            entry.pieces = []
 
     def _watch_deadline(self, entry: _Entry, now: float) -> None:
         heap = self._deadlines

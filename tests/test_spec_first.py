@@ -7,8 +7,12 @@ one test serves the directory with `dosirak serve` on a real uvicorn.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
+import io
 import json
+import shutil
+import subprocess
 import sys
 import textwrap
 import uuid
@@ -422,11 +426,62 @@ def test_the_generated_client_calls_the_server(implemented: Path, tmp_path: Path
             with pytest.raises(zoo_client.ApiError) as info:
                 api.get_animal(animal_id=0)
             assert info.value.status == 422
+            # requestBody.required is false: the body may be left out, and none is sent.
+            assert api.upload_photo(animal_id=5) == -1
+            assert api.upload_photo(io.BytesIO(b"1234"), animal_id=5) == 4
+
+        async def upload_without_a_body() -> Any:
+            async with zoo_client.AsyncClient(served.base_url) as api:
+                return await api.upload_photo(animal_id=5)
+
+        assert asyncio.run(upload_without_a_body()) == -1
     finally:
         sys.path.remove(str(project))
         for name in [n for n in sys.modules if n.split(".")[0] == project.name]:
             del sys.modules[name]
         stop_server(served)
+
+
+def test_the_generated_client_types_an_optional_body_as_optional(zoo: Path, tmp_path: Path) -> None:
+    (project,) = (zoo / "client").iterdir()
+    package = shutil.copytree(project / project.name, tmp_path / project.name)
+    code = (package / "client.py").read_text()
+    assert "def upload_photo(\n        self,\n        body: _t.IO[bytes] | None = None,\n" in code
+    assert "def add_animal(\n        self,\n        body: _models.Animal,\n" in code
+    # A caller may leave the optional body out, not the required one; mypy says so.
+    (tmp_path / "use.py").write_text(
+        textwrap.dedent(
+            f"""
+            from {project.name} import Client
+
+            def use(api: Client) -> None:
+                api.upload_photo(animal_id=1)
+                api.upload_photo(None, animal_id=1)
+                api.add_animal()  # the one error
+            """
+        )
+    )
+    mypy = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", project.name, "use.py"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert mypy.stdout.splitlines()[:-1] == [
+        'use.py:7: error: Missing positional argument "body" in call to "add_animal" of '
+        '"Client"  [call-arg]'
+    ], mypy.stdout + mypy.stderr
+    ruff = ["--no-cache", "--isolated", "--line-length", "100", project.name]
+    for args in (["format", "--check"], ["check", "--select", "E,F,W,I,B,UP,SIM,RUF"]):
+        checked = subprocess.run(
+            [sys.executable, "-m", "ruff", *args, *ruff],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=tmp_path,
+        )
+        assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
 # --- bodies and responses -------------------------------------------------------------------

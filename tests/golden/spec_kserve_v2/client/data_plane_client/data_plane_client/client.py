@@ -143,7 +143,7 @@ class Client(_BaseClient):
 
     def post_v2_models_model_name_versions_model_version_infer(
         self,
-        body: _models.InferenceRequest,
+        body: _models.InferenceRequest | None = None,
         *,
         model_name: str,
         model_version: str,
@@ -222,7 +222,7 @@ class AsyncClient(_AsyncBaseClient):
 
     async def post_v2_models_model_name_versions_model_version_infer(
         self,
-        body: _models.InferenceRequest,
+        body: _models.InferenceRequest | None = None,
         *,
         model_name: str,
         model_version: str,
