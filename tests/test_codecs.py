@@ -9,6 +9,8 @@ import numpy as np
 import orjson
 import pytest
 from dosirak.runtime.codecs import ResponseValidationError, ndarray, negotiate, text
+from dosirak.runtime.codecs import json as json_codec
+from dosirak.runtime.codecs.json import JSON
 from dosirak.runtime.context import Context
 from dosirak.runtime.errors import (
     BadRequest,
@@ -16,6 +18,7 @@ from dosirak.runtime.errors import (
     UnprocessableContent,
     UnsupportedMediaType,
 )
+from pydantic import BaseModel
 from starlette.requests import Request
 
 
@@ -232,3 +235,31 @@ def test_negotiate_406() -> None:
     request = Request({"type": "http", "method": "POST", "headers": [(b"accept", b"text/html")]})
     with pytest.raises(NotAcceptable, match="text/html"):
         negotiate(request, ("application/json",))
+
+
+class _Declared(BaseModel):
+    a: int
+
+
+class _SameSchema(BaseModel):  # a service's own class of the declared schema
+    a: int
+
+
+class _OtherType(BaseModel):
+    a: str
+
+
+class _MoreFields(BaseModel):
+    a: int
+    b: int
+
+
+def test_json_result_of_the_declared_schema_is_written_as_it_is() -> None:
+    assert json_codec.to_bytes(_SameSchema(a=1), JSON, model=_Declared) == b'{"a":1}'
+
+
+def test_json_result_of_another_schema_is_validated_against_the_declared_one() -> None:
+    with pytest.raises(ResponseValidationError, match="does not fit _Declared"):
+        json_codec.to_bytes(_OtherType(a="x"), JSON, model=_Declared)
+    # validated into the declared model: what it does not declare is not sent
+    assert json_codec.to_bytes(_MoreFields(a=1, b=2), JSON, model=_Declared) == b'{"a":1}'

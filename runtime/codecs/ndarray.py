@@ -84,7 +84,7 @@ def decode(
         array = _from_npy(body)
         exact = True
     else:
-        array = _from_json(body, rank_zero=shape == ())
+        array = _from_json(body, rank_zero=shape == (), target=target)
         exact = False
         if target is not None and target.kind != "b" and array.dtype.kind != "b":
             # numpy folds booleans mixed with numbers into numbers; the schema does not.
@@ -120,14 +120,25 @@ def decode(
     return array
 
 
-def _from_json(body: bytes | bytearray, *, rank_zero: bool) -> npt.NDArray[Any]:
+#: Bytes that, outside numbers, only strings, null, objects and booleans hold.
+_NOT_IN_NUMBERS = (b'"', b"n", b"{", b"t", b"f")
+
+
+def _from_json(
+    body: bytes | bytearray, *, rank_zero: bool, target: np.dtype[Any] | None = None
+) -> npt.NDArray[Any]:
     value = loads(body)
     if not rank_zero and not isinstance(value, list):
         raise UnprocessableContent(
             f"expected a JSON array, received {type(value).__name__}", kind="type_error"
         )
+    # Floats straight into the target dtype when the body holds nothing but numbers (a
+    # few memchr): numpy then skips inferring the dtype, a pass over every element.
+    direct = target if target is not None and target.kind == "f" else None
+    if direct is not None and any(byte in body for byte in _NOT_IN_NUMBERS):
+        direct = None
     try:
-        array = np.asarray(value)
+        array = np.asarray(value, dtype=direct)
     except ValueError:
         raise UnprocessableContent(
             "the nested arrays are ragged: every row at one depth must have the same length",
