@@ -19,7 +19,7 @@ from starlette.types import Receive, Scope, Send
 from ._deadline import DEFAULT_REQUEST_TIMEOUT_S
 from ._docs import docs_routes
 from ._generated import GeneratedServer, StaleGeneratedCodeError, load_generated
-from ._metrics import CONTENT_TYPE_LATEST, exposition, request_done
+from ._metrics import exposition, request_done
 from .codecs import Limits
 from .endpoint import TIMEOUT_KEY, GuardedEndpoint, problem_response
 from .errors import (
@@ -64,7 +64,8 @@ def build_app(
         return JSONResponse({"status": "alive"})
 
     async def metrics(_: Request) -> Response:
-        return Response(exposition(), media_type=CONTENT_TYPE_LATEST)
+        body, media_type = exposition()
+        return Response(body, media_type=media_type)
 
     async def readyz(request: Request) -> Response:
         if not state["ready"]:
