@@ -147,6 +147,7 @@ async def read_body_buffer(request: Request, max_bytes: int) -> bytes | bytearra
     (an array) may share its memory and stay writable.
     """
     declared = header(request, b"content-length")
+    size = 0
     if declared is not None:
         try:
             size = int(declared)
@@ -159,32 +160,39 @@ async def read_body_buffer(request: Request, max_bytes: int) -> bytes | bytearra
     # ASGI messages read directly: Starlette's stream() generator costs more than the
     # copy it saves, and a small body comes in one message.
     receive = request.receive
-    chunks: list[bytes] = []
+    message = await receive()
+    if message["type"] != "http.request":
+        raise BadRequest("the client disconnected before the body was complete")
+    first: bytes = message.get("body", b"")
+    if len(first) > max_bytes:
+        raise PayloadTooLarge(f"the body passed {max_bytes} bytes, the most this server accepts")
+    if not message.get("more_body", False):
+        return first
+    # Several messages: copied as they come into one bytearray (an array decoded from it
+    # can share its memory and stay writable), sized by Content-Length when it is given,
+    # so that a large body is held about once, not twice, while it arrives.
+    body = bytearray(size if declared is not None and size > len(first) else 0)
     received = 0
+    chunk = first
     while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            raise BadRequest("the client disconnected before the body was complete")
-        chunk: bytes = message.get("body", b"")
         if chunk:
-            received += len(chunk)
-            if received > max_bytes:
+            end = received + len(chunk)
+            if end > max_bytes:
                 raise PayloadTooLarge(
                     f"the body passed {max_bytes} bytes, the most this server accepts"
                 )
-            chunks.append(chunk)
+            if end <= len(body):
+                body[received:end] = chunk
+            else:
+                body[received:] = chunk
+            received = end
         if not message.get("more_body", False):
             break
-    if len(chunks) == 1:
-        return chunks[0]
-    # Joined into a bytearray (the same one copy as bytes.join): an array decoded from it
-    # can share its memory and still be writable.
-    body = bytearray(received)
-    view = memoryview(body)
-    offset = 0
-    for chunk in chunks:
-        view[offset : offset + len(chunk)] = chunk
-        offset += len(chunk)
+        message = await receive()
+        if message["type"] != "http.request":
+            raise BadRequest("the client disconnected before the body was complete")
+        chunk = message.get("body", b"")
+    del body[received:]
     return body
 
 
