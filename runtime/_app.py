@@ -102,6 +102,7 @@ def build_app(
             # still queued or running in a batch finishes before the runners stop.
             for runner in runners:
                 await runner._stop_serving()
+            gc.unfreeze()  # an app stopped within a longer-lived process (tests)
 
     routes: list[BaseRoute] = list(
         generated.routes.build_routes(operations, limits=limits or Limits())
