@@ -100,9 +100,11 @@ def build_app(
             state["ready"] = False
             # uvicorn has stopped accepting and waited for in-flight requests; what is
             # still queued or running in a batch finishes before the runners stop.
-            for runner in runners:
-                await runner._stop_serving()
-            gc.unfreeze()  # an app stopped within a longer-lived process (tests)
+            try:
+                for runner in runners:
+                    await runner._stop_serving()
+            finally:
+                gc.unfreeze()  # an app stopped within a longer-lived process (tests)
 
     routes: list[BaseRoute] = list(
         generated.routes.build_routes(operations, limits=limits or Limits())
@@ -126,8 +128,8 @@ class _ServingApp(Starlette):
 
     Such routes are `GuardedEndpoint`s: they answer every failure themselves, so the
     middleware stack and the router's linear match only cost time on them. Anything else
-    (templated paths, other methods, a root path, the server's own routes) goes through
-    Starlette as usual.
+    (templated paths, other methods, a root path, the server's own routes, every request
+    once middleware was added) goes through Starlette as usual.
     """
 
     def __init__(self, *, routes: Sequence[BaseRoute], **options: Any) -> None:
@@ -145,7 +147,8 @@ class _ServingApp(Starlette):
                     self._fixed_paths.setdefault((route.path, method), route)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not scope.get("root_path"):
+        # Middleware a user added (``app.add_middleware``) must see every request.
+        if scope["type"] == "http" and not scope.get("root_path") and not self.user_middleware:
             route = self._fixed_paths.get((scope["path"], scope["method"]))
             if route is not None:
                 scope["app"] = self

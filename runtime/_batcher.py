@@ -21,7 +21,15 @@ from typing import Any
 
 from . import _batch_data as data
 from . import _metrics as metrics
-from ._batching import BatchingPolicy, Dispatch, Pending, Wait, plan_batch
+from ._batching import (
+    AdaptivePolicy,
+    BatchingPolicy,
+    Dispatch,
+    GreedyPolicy,
+    Pending,
+    Wait,
+    plan_batch,
+)
 from .errors import GatewayTimeout, ServiceUnavailable
 
 __all__ = ["Batcher"]
@@ -104,9 +112,13 @@ class Batcher:
         self._deadline_timer: asyncio.TimerHandle | None = None
         self._armed_for = math.inf
         self._waiting = 0  # callers inside submit()
+        self._spent: asyncio.Future[Any] | None = None
         # An upper bound of the wait per queued full batch, refreshed after each batch,
         # so that admission needs the cost model only near a deadline.
         self._full_batch_seconds = 0.0
+        # Only the built-in policies' costs are known to grow with the batch, as that
+        # bound needs; another policy's wait is always computed.
+        self._linear_cost = isinstance(policy, (AdaptivePolicy, GreedyPolicy))
 
     def _depth(self) -> int:
         return self._queued_items
@@ -155,7 +167,9 @@ class Batcher:
             if self._queued_items + size > self.max_queue_items:
                 wait = self.expected_wait()
                 reason = f"its limit is {self.max_queue_items}"
-            elif now + batches * self._full_batch_seconds / self.slots > deadline:
+            elif not self._linear_cost or (
+                now + batches * self._full_batch_seconds / max(1, self.slots) > deadline
+            ):
                 wait = self.expected_wait()
                 if now + wait > deadline:
                     reason = f"working them off takes about {wait:.2f} s, past the deadline"
@@ -193,9 +207,19 @@ class Batcher:
             raise
         finally:
             self._waiting -= 1
-            # The deadline heap may hold the entry a while longer: not its arrays.
+            if entry.dispatched < entry.size:
+                self._abandon(entry)  # failed with items still queued: they leave with it
+            # The deadline heap may hold the entry a while longer: not its arrays, nor its
+            # result (a finished future stands in for its own).
             entry.args = ()
             entry.pieces = []
+            entry.future = self._spent_future(loop)
+
+    def _spent_future(self, loop: asyncio.AbstractEventLoop) -> asyncio.Future[Any]:
+        if self._spent is None or self._spent.get_loop() is not loop:
+            self._spent = loop.create_future()
+            self._spent.cancel()
+        return self._spent
 
     def _watch_deadline(self, entry: _Entry, now: float) -> None:
         heap = self._deadlines

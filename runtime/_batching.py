@@ -128,17 +128,19 @@ class _ArrivalRate:
         self.weight = weight
         self.last: float | None = None
         self._gap: float | None = None
+        self._burst_gap: float | None = None
 
     def add(self, now: float, items: int) -> None:
         if self.last is not None:
             gap = max(0.0, now - self.last) / max(1, items)
-            if self._gap is None:
-                self._gap = gap
+            if self._gap is None or self._burst_gap is None:
+                self._gap = self._burst_gap = gap
             else:
-                # A pause between bursts moves the mean a little, not by its whole length
-                # (`at` sees the pause itself); a lasting slowdown still shows within a
-                # few arrivals.
-                self._gap += self.weight * (min(gap, max(4 * self._gap, 1e-4)) - self._gap)
+                self._gap += self.weight * (gap - self._gap)
+                # Within bursts: a pause between two moves this mean a little, not by its
+                # whole length; a lasting slowdown still shows within a few arrivals.
+                capped = min(gap, max(4 * self._burst_gap, 1e-4))
+                self._burst_gap += self.weight * (capped - self._burst_gap)
         self.last = now
 
     def at(self, now: float) -> float:
@@ -147,9 +149,9 @@ class _ArrivalRate:
         return 1.0 / max(self._gap, now - self.last, 1e-9)
 
     @property
-    def gap(self) -> float | None:
+    def burst_gap(self) -> float | None:
         """The recent mean time between items while they keep coming (None: unknown)."""
-        return self._gap
+        return self._burst_gap
 
 
 class AdaptivePolicy:
@@ -188,6 +190,12 @@ class AdaptivePolicy:
         self._returns_from: float | None = None
 
     def on_arrival(self, now: float, items: int) -> None:
+        last = self._arrivals.last
+        # Callers of the last batch come back about one batch time after the arrivals
+        # before it; after a longer quiet spell they are not coming (any more).
+        quiet = last is not None and now - last > 2 * self.cost.predict(self._returning)
+        if self._returning and quiet:
+            self._returning = 0
         self._arrivals.add(now, items)
         self._returning = max(0, self._returning - items)
 
@@ -227,7 +235,7 @@ class AdaptivePolicy:
 
     def _returns_expected(self, now: float, items: int, budget_end: float) -> Wait | None:
         """Wait for the last batch's callers, if they are expected back soon enough."""
-        gap = self._arrivals.gap
+        gap = self._arrivals.burst_gap
         if not self._returning or gap is None:
             return None
         if self._returns_from is None:

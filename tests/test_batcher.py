@@ -251,3 +251,49 @@ def test_a_queue_that_cannot_drain_before_the_deadline_answers_503_at_once() -> 
         await batcher.drain()
 
     asyncio.run(main())
+
+
+def test_a_failed_split_request_leaves_the_queue_and_others_are_still_served() -> None:
+    async def main() -> None:
+        calls: list[int] = []
+
+        async def call(args: tuple[Any, ...]) -> Any:
+            calls.append(len(args[0]))
+            await asyncio.sleep(0.005)
+            if len(calls) == 1:
+                raise ValueError("model failed")
+            return args[0] * 2
+
+        batcher = Batcher(("m", "p"), call, GreedyPolicy(2, 1.0))
+        big = asyncio.ensure_future(batcher.submit((np.ones((3, 1)),)))
+        await asyncio.sleep(0)
+        small = asyncio.ensure_future(batcher.submit((np.full((1, 1), 5.0),)))
+        with pytest.raises(ValueError, match="model failed"):
+            await big  # its first two rows failed: its third is not run for nothing
+        np.testing.assert_array_equal(await small, [[10.0]])
+        assert calls == [2, 1]
+        await batcher.drain()
+
+    asyncio.run(main())
+
+
+def test_answered_requests_leave_nothing_of_theirs_behind() -> None:
+    import gc
+    import weakref
+
+    async def main() -> None:
+        batcher = _batcher(_Recorder())
+        refs = []
+        for _ in range(5):
+            x = np.ones((2, 1000))
+            refs.append(weakref.ref(x))
+            y = await batcher.submit((x,), deadline=time.monotonic() + 60)
+            refs.append(weakref.ref(y))
+            del x, y
+        await asyncio.sleep(0)  # the loop's handle that woke this task held the last result
+        gc.collect()
+        # the batcher is alive (and its deadline timer armed): it holds no inputs or results
+        assert [r() for r in refs] == [None] * len(refs)
+        await batcher.drain()
+
+    asyncio.run(main())

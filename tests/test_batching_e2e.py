@@ -85,11 +85,13 @@ def test_503_and_504_are_declared_in_the_document(batching_server: Served) -> No
 
 
 def test_sigterm_drains_every_accepted_request(tmp_path: Path) -> None:
-    served = start_server(TARGET, tmp_path, env={"FIXED_COST_S": "0.3"})
+    # One batch runs a second: SIGTERM comes while it runs and the rest wait in the queue
+    # (half a second is ample for 40 loopback connections, even on a busy machine).
+    served = start_server(TARGET, tmp_path, env={"FIXED_COST_S": "1.0"})
 
     async def main() -> list[httpx.Response]:
         requests = asyncio.ensure_future(_post_many(served.base_url, "/batch_sizes", 40))
-        await asyncio.sleep(0.15)  # all accepted and waiting on the runner
+        await asyncio.sleep(0.5)  # all accepted and waiting on the runner
         served.process.send_signal(signal.SIGTERM)
         return await requests
 

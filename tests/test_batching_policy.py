@@ -225,3 +225,10 @@ def test_does_not_wait_for_callers_slower_than_a_batch() -> None:
     # 32 callers 1 ms apart take 32 ms to come back: a second batch (10 ms) is cheaper.
     policy, queue, now = _after_a_batch(gap_s=0.001, batch=32)
     assert policy.decide(now, queue, idle_slots=1) == Dispatch(32)
+
+
+def test_a_request_after_a_quiet_spell_does_not_wait_for_earlier_callers() -> None:
+    policy, _queue, now = _after_a_batch(gap_s=0.0001, batch=32)
+    later = now + 60.0  # nobody came back; a lone request a minute later
+    policy.on_arrival(later, 1)
+    assert policy.decide(later, [Pending(1, later)], idle_slots=1) == Dispatch(1)

@@ -15,10 +15,11 @@ from dosirak.runtime.context import Context
 from dosirak.runtime.errors import (
     BadRequest,
     NotAcceptable,
+    PayloadTooLarge,
     UnprocessableContent,
     UnsupportedMediaType,
 )
-from pydantic import BaseModel
+from pydantic import BaseModel, field_serializer
 from starlette.requests import Request
 
 
@@ -254,8 +255,18 @@ class _MoreFields(BaseModel):
     b: int
 
 
-def test_json_result_of_the_declared_schema_is_written_as_it_is() -> None:
+class _OwnSerializer(BaseModel):  # the same schema, but it writes its own JSON
+    a: int
+
+    @field_serializer("a")
+    def _as_text(self, value: int):  # type: ignore[no-untyped-def]  # unannotated on purpose
+        return str(value)
+
+
+def test_json_result_of_a_model_of_the_declared_schema_is_written_validated() -> None:
     assert json_codec.to_bytes(_SameSchema(a=1), JSON, model=_Declared) == b'{"a":1}'
+    # equal schemas do not make equal output: what it wrote is validated, not trusted
+    assert json_codec.to_bytes(_OwnSerializer(a=5), JSON, model=_Declared) == b'{"a":5}'
 
 
 def test_json_result_of_another_schema_is_validated_against_the_declared_one() -> None:
@@ -263,3 +274,57 @@ def test_json_result_of_another_schema_is_validated_against_the_declared_one() -
         json_codec.to_bytes(_OtherType(a="x"), JSON, model=_Declared)
     # validated into the declared model: what it does not declare is not sent
     assert json_codec.to_bytes(_MoreFields(a=1, b=2), JSON, model=_Declared) == b'{"a":1}'
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ([[1.0, True]], "received booleans"),
+        ([[1.0, None]], "not numbers or booleans"),
+        ([[1.0, "2"]], "not numbers or booleans"),
+        ([[1.0, 2.0], [3.0]], "ragged"),
+    ],
+)
+def test_float_arrays_refuse_what_is_not_a_number(value: Any, message: str) -> None:
+    with pytest.raises(UnprocessableContent, match=message):
+        parse(value, dtype="float64")
+    assert parse([[1, 2.5]], dtype="float64").dtype == np.float64
+
+
+def _reading(messages: list[dict[str, Any]], headers: list[tuple[bytes, bytes]]) -> Request:
+    queue = list(messages)
+
+    async def receive() -> dict[str, Any]:
+        return queue.pop(0)
+
+    scope = {"type": "http", "method": "POST", "path": "/", "headers": headers}
+    return Request(scope, receive)
+
+
+def _chunks(*parts: bytes) -> list[dict[str, Any]]:
+    return [
+        {"type": "http.request", "body": part, "more_body": i < len(parts) - 1}
+        for i, part in enumerate(parts)
+    ]
+
+
+def test_a_body_in_several_messages_is_read_whole_with_or_without_its_length() -> None:
+    import asyncio
+
+    from dosirak.runtime.codecs._framing import read_body_buffer
+
+    async def read(messages: list[dict[str, Any]], length: bytes | None) -> bytes | bytearray:
+        headers = [] if length is None else [(b"content-length", length)]
+        body: bytes | bytearray = await read_body_buffer(_reading(messages, headers), 100)
+        return body
+
+    assert asyncio.run(read(_chunks(b"abc"), b"3")) == b"abc"
+    assert asyncio.run(read(_chunks(b"ab", b"", b"cd"), b"4")) == bytearray(b"abcd")
+    assert asyncio.run(read(_chunks(b"ab", b"cd"), None)) == bytearray(b"abcd")
+    with pytest.raises(PayloadTooLarge, match="at most 100"):
+        asyncio.run(read(_chunks(b"x"), b"101"))
+    with pytest.raises(PayloadTooLarge, match="passed 100 bytes"):
+        asyncio.run(read(_chunks(b"x" * 60, b"y" * 60), None))  # found out on the way
+    gone = [*_chunks(b"ab", b"cd")[:1], {"type": "http.disconnect"}]
+    with pytest.raises(BadRequest, match="disconnected"):
+        asyncio.run(read(gone, b"4"))

@@ -147,7 +147,6 @@ async def read_body_buffer(request: Request, max_bytes: int) -> bytes | bytearra
     (an array) may share its memory and stay writable.
     """
     declared = header(request, b"content-length")
-    size = 0
     if declared is not None:
         try:
             size = int(declared)
@@ -168,31 +167,21 @@ async def read_body_buffer(request: Request, max_bytes: int) -> bytes | bytearra
         raise PayloadTooLarge(f"the body passed {max_bytes} bytes, the most this server accepts")
     if not message.get("more_body", False):
         return first
-    # Several messages: copied as they come into one bytearray (an array decoded from it
-    # can share its memory and stay writable), sized by Content-Length when it is given,
-    # so that a large body is held about once, not twice, while it arrives.
-    body = bytearray(size if declared is not None and size > len(first) else 0)
-    received = 0
-    chunk = first
-    while True:
-        if chunk:
-            end = received + len(chunk)
-            if end > max_bytes:
-                raise PayloadTooLarge(
-                    f"the body passed {max_bytes} bytes, the most this server accepts"
-                )
-            if end <= len(body):
-                body[received:end] = chunk
-            else:
-                body[received:] = chunk
-            received = end
-        if not message.get("more_body", False):
-            break
+    # Several messages: appended as they come to one bytearray (an array decoded from it
+    # can share its memory and stay writable). It grows with what arrived, not with what
+    # Content-Length announced: a client announcing 100 MB and sending a trickle holds
+    # only the trickle.
+    body = bytearray(first)
+    while message.get("more_body", False):
         message = await receive()
         if message["type"] != "http.request":
             raise BadRequest("the client disconnected before the body was complete")
-        chunk = message.get("body", b"")
-    del body[received:]
+        chunk: bytes = message.get("body", b"")
+        if len(body) + len(chunk) > max_bytes:
+            raise PayloadTooLarge(
+                f"the body passed {max_bytes} bytes, the most this server accepts"
+            )
+        body += chunk
     return body
 
 
