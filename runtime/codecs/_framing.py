@@ -167,21 +167,29 @@ async def read_body_buffer(request: Request, max_bytes: int) -> bytes | bytearra
         raise PayloadTooLarge(f"the body passed {max_bytes} bytes, the most this server accepts")
     if not message.get("more_body", False):
         return first
-    # Several messages: appended as they come to one bytearray (an array decoded from it
-    # can share its memory and stay writable). It grows with what arrived, not with what
-    # Content-Length announced: a client announcing 100 MB and sending a trickle holds
-    # only the trickle.
-    body = bytearray(first)
+    # Several messages: kept until the last, then joined into one bytearray (the same one
+    # copy as bytes.join; an array decoded from it can share its memory and stay
+    # writable). Appending to a growing buffer instead copies it again at each growth.
+    chunks = [first]
+    received = len(first)
     while message.get("more_body", False):
         message = await receive()
         if message["type"] != "http.request":
             raise BadRequest("the client disconnected before the body was complete")
         chunk: bytes = message.get("body", b"")
-        if len(body) + len(chunk) > max_bytes:
-            raise PayloadTooLarge(
-                f"the body passed {max_bytes} bytes, the most this server accepts"
-            )
-        body += chunk
+        if chunk:
+            received += len(chunk)
+            if received > max_bytes:
+                raise PayloadTooLarge(
+                    f"the body passed {max_bytes} bytes, the most this server accepts"
+                )
+            chunks.append(chunk)
+    body = bytearray(received)
+    view = memoryview(body)
+    offset = 0
+    for chunk in chunks:
+        view[offset : offset + len(chunk)] = chunk
+        offset += len(chunk)
     return body
 
 
