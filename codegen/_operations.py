@@ -65,8 +65,16 @@ def collect_operations(document: dict[str, Any], problems: list[Problem]) -> lis
                 operation=operation,
             )
             by_key: dict[tuple[str, str], dict[str, Any]] = {}
-            for index, parameter in enumerate([*shared, *operation.get("parameters", [])]):
-                resolved = deref(document, parameter, problems, child(where, "parameters", index))
+            # The path item's shared parameters first, so the operation's own override them;
+            # each named where it is written.
+            item_where = pointer("paths", path)
+            own = operation.get("parameters", [])
+            placed = [
+                *(child(item_where, "parameters", i) for i in range(len(shared))),
+                *(child(where, "parameters", i) for i in range(len(own))),
+            ]
+            for parameter, parameter_where in zip([*shared, *own], placed, strict=True):
+                resolved = deref(document, parameter, problems, parameter_where)
                 if isinstance(resolved, dict):
                     by_key[(resolved.get("in", ""), resolved.get("name", ""))] = resolved
             raw.parameters = list(by_key.values())

@@ -4,7 +4,8 @@ runtime can answer that the document does not declare (invariant 3).
 A hand-written document rarely declares dosirak's problem responses (400, 413, 415, 422,
 500...). Each operation gets those it lacks, as ``$ref``s to ``components/responses``;
 an operation with no success response gets a 204. What was added is reported as notes.
-A code-first document declares all of it already: publishing it changes nothing.
+A code-first document declares all of it already: publishing it changes nothing. A path
+item given by a local ``$ref`` (``components/pathItems``) is completed where it lives.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from ._document import ERROR_HEADERS, ERROR_RESPONSES, PROBLEM_MEDIA_TYPE
 from ._operations import HTTP_METHODS
 from ._problems import GenerationError, Problem
-from ._refs import follow, parts_of
+from ._refs import follow, parts_of, pointer
 from ._schemas import PROBLEM_SCHEMAS
 
 __all__ = ["pruned_document", "published_document"]
@@ -31,11 +32,14 @@ def published_document(document: dict[str, Any]) -> tuple[dict[str, Any], list[P
     saying what was added. The document itself is returned when nothing is missing."""
     added: dict[str, list[str]] = {}
     no_success: list[str] = []
-    # What each operation lacks, found in one walk: (path, method, missing statuses, no 2xx).
-    lacking: list[tuple[str, str, list[str], bool]] = []
+    # What each operation lacks, found in one walk: (where it lives, missing statuses, no 2xx).
+    lacking: list[tuple[list[str], list[str], bool]] = []
+    seen: set[tuple[str, ...]] = set()
     for path, item in document.get("paths", {}).items():
-        if not isinstance(item, dict) or "$ref" in item:
+        found = _path_item(document, path, item)
+        if found is None:
             continue
+        home, item = found
         for method in HTTP_METHODS:
             operation = item.get(method)
             if not isinstance(operation, dict):
@@ -48,14 +52,19 @@ def published_document(document: dict[str, Any]) -> tuple[dict[str, Any], list[P
             missing = [status for status in ERROR_RESPONSES if status not in responses]
             for status in missing:
                 added.setdefault(status, []).append(where)
-            if missing or not success:
-                lacking.append((path, method, missing, not success))
+            # A path item shared through a $ref is completed once, where it lives.
+            if (missing or not success) and (*home, method) not in seen:
+                seen.add((*home, method))
+                lacking.append(([*home, method], missing, not success))
     if not lacking:
         return document, []
     published = copy.deepcopy(document)
     names = _component_names(published)
-    for path, method, missing, needs_success in lacking:
-        responses = published["paths"][path][method].setdefault("responses", {})
+    for home, missing, needs_success in lacking:
+        node: Any = published
+        for part in home:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        responses = node.setdefault("responses", {})
         if needs_success:
             responses["204"] = dict(_NO_CONTENT)
         for status in missing:
@@ -86,6 +95,20 @@ def published_document(document: dict[str, Any]) -> tuple[dict[str, Any], list[P
         for where in no_success
     ]
     return published, notes
+
+
+def _path_item(
+    document: dict[str, Any], path: str, item: Any
+) -> tuple[list[str], dict[str, Any]] | None:
+    """The path item of ``path`` and the pointer parts of where it lives: under ``paths``,
+    or where its local ``$ref`` chain leads (``components/pathItems/...``). None when that
+    is no path item (a chain that cannot be followed is a problem `collect_operations`
+    reports)."""
+    found = follow(document, item, pointer("paths", path), "")
+    if isinstance(found, Problem) or not isinstance(found.node, dict):
+        return None
+    home = ["paths", path] if found.ref is None else parts_of(found.ref)
+    return None if home is None else (home, found.node)
 
 
 def _component_names(document: dict[str, Any]) -> dict[str, str]:
@@ -147,8 +170,12 @@ def pruned_document(
         parts = parts_of(where) or []
         if parts[:1] != ["paths"] or len(parts) < 3:
             continue
-        item = pruned.get("paths", {}).get(parts[1])
-        if not isinstance(item, dict):
+        # A path item behind a $ref becomes this path's own copy: others may share it.
+        item = _own_node(pruned, pruned.get("paths", {}), parts[1:2], where)
+        if isinstance(item, Problem):
+            problems.append(item)
+            continue
+        if item is None:
             continue
         if kept is None:
             if item.pop(parts[2], None) is not None:

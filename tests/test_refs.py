@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 from dosirak.codegen import GenerationError, InvalidDocumentError, Problem, validate_document
 from dosirak.codegen._diff import diff_documents
+from dosirak.codegen._document import ERROR_RESPONSES
 from dosirak.codegen._kind_multipart import multipart_spec_of
 from dosirak.codegen._load import load_document
 from dosirak.codegen._operations import collect_operations
-from dosirak.codegen._publish import pruned_document
+from dosirak.codegen._publish import pruned_document, published_document
 from dosirak.codegen._refs import (
     Target,
     child,
@@ -350,3 +351,155 @@ def test_multipart_parts_follow_component_chains_and_stop_at_loops() -> None:
         },
         "optional": ["odd"],
     }
+
+
+# --- path items: shared parameters and `$ref`s ----------------------------------------------
+
+
+def test_a_shared_parameter_is_named_where_the_path_item_holds_it() -> None:
+    nowhere = {"$ref": "#/components/parameters/Nowhere"}
+    document = _document(
+        {
+            "/x": {
+                "parameters": [{"name": "a", "in": "query", "schema": {"type": "string"}}, nowhere],
+                "get": {"parameters": [nowhere], "responses": {"204": {"description": "ok"}}},
+            }
+        },
+    )
+    problems: list[Problem] = []
+    (operation,) = collect_operations(document, problems)
+    assert [p["name"] for p in operation.parameters] == ["a"]
+    assert [p.location for p in problems] == [
+        "#/paths/~1x/parameters/1",  # the path item's own list, not the operation's
+        "#/paths/~1x/get/parameters/0",  # counted in the operation's list alone
+    ]
+
+
+def _ok(schema_type: str) -> dict[str, Any]:
+    return {
+        "description": "ok",
+        "content": {"application/json": {"schema": {"type": schema_type}}},
+    }
+
+
+def _problem_refs() -> dict[str, Any]:
+    return {
+        status: {"$ref": f"#/components/responses/{name}"}
+        for status, (name, _) in ERROR_RESPONSES.items()
+    }
+
+
+def test_publishing_completes_path_items_behind_refs_once_where_they_live() -> None:
+    thing = {
+        "parameters": [
+            {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+        ],
+        "get": {"responses": {"200": _ok("integer")}},
+        "delete": {"responses": {}},
+    }
+    document = _document(
+        {
+            "/a/{id}": {"$ref": "#/components/pathItems/Thing"},
+            "/b/{id}": {"$ref": "#/components/pathItems/Alias"},
+        },
+        pathItems={"Alias": {"$ref": "#/components/pathItems/Thing"}, "Thing": thing},
+    )
+    before = copy.deepcopy(document)
+    published, notes = published_document(document)
+    assert document == before
+    assert published["paths"] == before["paths"]  # still references
+    done = published["components"]["pathItems"]
+    assert done["Alias"] == before["components"]["pathItems"]["Alias"]
+    assert done["Thing"]["get"]["responses"] == {"200": _ok("integer"), **_problem_refs()}
+    assert done["Thing"]["delete"]["responses"] == {
+        "204": {
+            "description": "Success, with no body. Added by dosirak: the document declared "
+            "no success response."
+        },
+        **_problem_refs(),
+    }
+    assert set(published["components"]["responses"]) == {n for n, _ in ERROR_RESPONSES.values()}
+    validate_document(published, source="published", generated=True)
+    assert "in 4 operation(s)" in notes[0].consequence  # GET and DELETE under both paths
+    assert [n.consequence for n in notes[1:]] == [
+        "The published openapi.json declares a 204 for DELETE /a/{id}; its handler returns None.",
+        "The published openapi.json declares a 204 for DELETE /b/{id}; its handler returns None.",
+    ]
+    assert published_document(published) == (published, [])
+
+
+def test_publishing_follows_a_path_item_that_refers_to_another_path() -> None:
+    document = _document(
+        {
+            "/a": {"get": {"responses": {"200": _ok("string")}}},
+            "/b": {"$ref": "#/paths/~1a"},
+        },
+    )
+    published, _ = published_document(document)
+    assert published["paths"]["/b"] == {"$ref": "#/paths/~1a"}
+    assert published["paths"]["/a"]["get"]["responses"] == {
+        "200": _ok("string"),
+        **_problem_refs(),
+    }
+
+
+def test_publishing_leaves_a_broken_path_item_ref_to_the_operations_problem() -> None:
+    document = _document({"/a": {"$ref": "#/components/pathItems/Nowhere"}})
+    assert published_document(document) == (document, [])
+    problems: list[Problem] = []
+    assert collect_operations(document, problems) == []
+    assert [p.location for p in problems] == ["#/paths/~1a"]
+
+
+def test_a_path_item_from_a_sibling_file_is_published_complete(tmp_path: Path) -> None:
+    (tmp_path / "items.yaml").write_text(
+        "thing:\n  get:\n    responses:\n"
+        "      '200': {description: ok, content: {text/plain: {schema: {type: string}}}}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "api.yaml").write_text(
+        "openapi: 3.1.0\n"
+        "info: {title: t, version: '1'}\n"
+        "paths:\n"
+        "  /a: {$ref: 'items.yaml#/thing'}\n",
+        encoding="utf-8",
+    )
+    published, _ = published_document(load_document(tmp_path / "api.yaml"))
+    responses = published["paths"]["/a"]["get"]["responses"]
+    assert set(responses) == {"200", *ERROR_RESPONSES}
+    validate_document(published, source="published", generated=True)
+
+
+def test_pruning_an_operation_of_a_shared_path_item_copies_it_first() -> None:
+    text = {"content": {"text/plain": {"schema": {"type": "string"}}}}
+    both = {
+        "content": {
+            "text/plain": {"schema": {"type": "string"}},
+            "application/xml": {"schema": {"type": "string"}},
+        }
+    }
+    thing = {
+        "get": {"responses": {"200": _ok("string")}},
+        "trace": {"responses": {"200": _ok("string")}},
+        "post": {"requestBody": both, "responses": {"200": _ok("string")}},
+    }
+    document = _document(
+        {
+            "/a": {"$ref": "#/components/pathItems/Thing"},
+            "/b": {"$ref": "#/components/pathItems/Thing"},
+        },
+        pathItems={"Thing": thing},
+    )
+    before = copy.deepcopy(document)
+    pruned, notes = pruned_document(
+        document,
+        [("#/paths/~1a/trace", None), ("#/paths/~1a/post/requestBody", ("text/plain",))],
+    )
+    assert pruned["paths"]["/a"] == {
+        "get": thing["get"],
+        "post": {**thing["post"], "requestBody": text},
+    }
+    assert pruned["paths"]["/b"] == before["paths"]["/b"]
+    assert pruned["components"] == before["components"]
+    assert document == before
+    assert "1 operation(s) and 1 media type(s)" in notes[0].consequence

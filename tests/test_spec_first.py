@@ -774,3 +774,48 @@ def test_head_is_served_by_its_own_handler(tmp_path: Path) -> None:
         head = test.head("/thing")
         assert head.status_code == 204
         assert test.post("/thing").status_code == 405
+
+
+def test_path_items_behind_refs_are_served_and_published_complete(tmp_path: Path) -> None:
+    integer = {"type": "integer"}
+    document = {
+        "openapi": "3.1.0",
+        "info": {"title": "items", "version": "1"},
+        "paths": {
+            "/a/{id}": {"$ref": "#/components/pathItems/Thing"},
+            "/b/{id}": {"$ref": "#/components/pathItems/Thing"},
+        },
+        "components": {
+            "pathItems": {
+                "Thing": {
+                    "parameters": [
+                        {"name": "id", "in": "path", "required": True, "schema": integer}
+                    ],
+                    "get": {
+                        "responses": {
+                            "200": {
+                                "description": "The id, doubled.",
+                                "content": {"application/json": {"schema": integer}},
+                            }
+                        }
+                    },
+                }
+            }
+        },
+    }
+    (tmp_path / "items.json").write_text(json.dumps(document))
+    result = dosirak("gen", "items.json", "-o", "build", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    (tmp_path / "build" / "handlers.py").write_text(
+        "def get_a_id(*, id: int) -> int:\n    return 2 * id\n\n\n"
+        "def get_b_id(*, id: int) -> int:\n    return 3 * id\n"
+    )
+    with TestClient(app_for_directory(tmp_path / "build")) as test:
+        assert test.get("/a/4").json() == 8
+        assert test.get("/b/4").json() == 12
+        assert _errors(test.get("/b/x")) == [["path", "id"]]
+        published = test.get("/openapi.json").json()
+    assert published["paths"] == document["paths"]
+    responses = published["components"]["pathItems"]["Thing"]["get"]["responses"]
+    assert responses["422"] == {"$ref": "#/components/responses/ValidationError"}
+    assert {"400", "413", "415", "500", "503", "504"} <= set(responses)
