@@ -43,7 +43,6 @@ def diff_documents(old: dict[str, Any], new: dict[str, Any]) -> DiffReport:
 
 class _Differ:
     def __init__(self, old: dict[str, Any], new: dict[str, Any]) -> None:
-        self.old_document, self.new_document = old, new
         self.old = Resolver(old, "old")
         self.new = Resolver(new, "new")
         self.changes = Changes()
@@ -126,7 +125,7 @@ class _Differ:
         )
         self._request_body(old_op.get("requestBody"), new_op.get("requestBody"), where)
         self._responses(old_op.get("responses") or {}, new_op.get("responses") or {}, where)
-        compare_security(self.old_document, self.new_document, old_op, new_op, where, self.changes)
+        compare_security(self.old.document, self.new.document, old_op, new_op, where, self.changes)
 
     def _operation_fields(
         self, old_op: dict[str, Any], new_op: dict[str, Any], where: Where
@@ -236,14 +235,15 @@ class _Differ:
                 where,
                 f"parameter became {became}",
             )
-        if _serialization(old) != _serialization(new):
+        old_style, old_explode = _serialization(old)
+        new_style, new_explode = _serialization(new)
+        if (old_style, old_explode) != (new_style, new_explode):
             self.changes.add(
                 "request-parameter-style-changed",
                 BREAKING,
                 where,
-                f"serialization changed from style={_serialization(old)[0]!r}, "
-                f"explode={_serialization(old)[1]} to style={_serialization(new)[0]!r}, "
-                f"explode={_serialization(new)[1]}",
+                f"serialization changed from style={old_style!r}, explode={old_explode} "
+                f"to style={new_style!r}, explode={new_explode}",
             )
         for field in ("description", "deprecated"):
             if old.get(field) != new.get(field):

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Finding", "keyword_findings", "schema_types"]
+__all__ = ["Finding", "kebab", "keyword_findings", "schema_types"]
 
 #: Formats whose values are all values of another one (the wider one second).
 _WIDER_FORMATS = {("int32", "int64"), ("float", "double")}
@@ -196,7 +196,8 @@ def _numeric_bound(old: dict[str, Any], new: dict[str, Any], upper: bool) -> Ite
         yield Finding(f"{name}-{verb}", message, narrowed=tighter, widened=not tighter)
 
 
-def _kebab(keyword: str) -> str:
+def kebab(keyword: str) -> str:
+    """``maxLength`` as ``max-length``, for rule ids."""
     return "".join(f"-{c.lower()}" if c.isupper() else c for c in keyword)
 
 
@@ -208,7 +209,7 @@ def _count(
         before, after = before or None, after or None
     if before == after:
         return
-    rule = _kebab(keyword)
+    rule = kebab(keyword)
     if before is None:
         yield Finding(f"{rule}-set", f"{keyword} set to {after}", narrowed=True)
     elif after is None:

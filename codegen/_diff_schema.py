@@ -13,14 +13,10 @@ import json
 from typing import Any
 
 from ._diff_context import Changes, Direction, Resolver, Where, level_for
-from ._diff_keywords import keyword_findings
+from ._diff_keywords import kebab, keyword_findings
 from ._diff_report import BREAKING, NON_BREAKING
 
 __all__ = ["SchemaDiff"]
-
-
-def _kebab(keyword: str) -> str:
-    return "".join(f"-{c.lower()}" if c.isupper() else c for c in keyword)
 
 
 class SchemaDiff:
@@ -289,7 +285,7 @@ class SchemaDiff:
         after: list[Any] = new.get(keyword) or []
         if not before and not after:
             return
-        rule = f"{subject}-{_kebab(keyword)}"
+        rule = f"{subject}-{kebab(keyword)}"
         if not before:
             self._add(
                 f"{rule}-added",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import TypeAdapter
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
     from dosirak import InferenceAPI, Service
     from dosirak.io import IODescriptor
 
-__all__ = ["ERROR_RESPONSES", "build_document"]
+__all__ = ["ERROR_RESPONSES", "build_document", "error_response"]
 
 OPENAPI_VERSION = "3.1.0"
 REF_TEMPLATE = "#/components/schemas/{model}"
@@ -46,6 +47,19 @@ ERROR_HEADERS: dict[str, dict[str, Any]] = {
 Mode = Literal["validation", "serialization"]
 
 
+def error_response(status: str, problem: str = "Problem") -> dict[str, Any]:
+    """The ``components/responses`` entry of an error ``status``: a problem body (the
+    ``problem`` schema), with the headers that status carries."""
+    _, description = ERROR_RESPONSES[status]
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": f"#/components/schemas/{problem}"}}},
+    }
+    if status in ERROR_HEADERS:
+        response["headers"] = copy.deepcopy(ERROR_HEADERS[status])
+    return response
+
+
 def build_document(service: Service, *, validate: bool = True) -> dict[str, Any]:
     """The OpenAPI 3.1 document of ``service``, validated with openapi-spec-validator.
 
@@ -71,13 +85,8 @@ def build_document(service: Service, *, validate: bool = True) -> dict[str, Any]
         components["schemas"][name] = schema
     components["schemas"].update(sorted(kind_schemas.items()))
     components["schemas"].update(PROBLEM_SCHEMAS)
-    for status, (name, description) in ERROR_RESPONSES.items():
-        components["responses"][name] = {
-            "description": description,
-            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
-        }
-        if status in ERROR_HEADERS:
-            components["responses"][name]["headers"] = ERROR_HEADERS[status]
+    for status, (name, _) in ERROR_RESPONSES.items():
+        components["responses"][name] = error_response(status)
     if problems:
         raise GenerationError(problems)
     info: dict[str, Any] = {"title": service.name, "version": service.version}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ._names import ClassName, PythonIdentifier
@@ -18,6 +19,30 @@ __all__ = [
     "Service",
     "TypeAlias",
 ]
+
+
+#: The import each module alias of generated code needs, by the prefix that uses it.
+STDLIB_IMPORTS = {
+    "_abc.": "import collections.abc as _abc",
+    "_dt.": "import datetime as _dt",
+    "_t.": "import typing as _t",
+    "_uuid.": "import uuid as _uuid",
+}
+THIRD_PARTY_IMPORTS = {
+    "_npt.": "import numpy.typing as _npt",
+    "_pd.": "import pandas as _pd",
+    "_PILImage.": "import PIL.Image as _PILImage",
+}
+
+
+def imports_used(code: str, imports: dict[str, str]) -> list[str]:
+    """The lines of ``imports`` whose alias ``code`` uses."""
+    return [line for prefix, line in imports.items() if prefix in code]
+
+
+def isort_order(lines: Iterable[str]) -> list[str]:
+    """``import`` lines, each once, sorted as isort sorts them (by module, any case)."""
+    return sorted(set(lines), key=lambda line: line.split()[1].lower())
 
 
 @dataclass(frozen=True)
@@ -343,13 +368,13 @@ class Service:
     @property
     def type_imports(self) -> list[str]:
         """Imports the bodies' Python types need, sorted as isort sorts them."""
-        lines = {line for body in self.bodies for line in body.imports}
-        return sorted(lines, key=lambda line: line.split()[1].lower())
+        return isort_order(line for body in self.bodies for line in body.imports)
 
     @property
     def request_type_imports(self) -> list[str]:
-        lines = {line for op in self.operations if op.request for line in op.request.imports}
-        return sorted(lines, key=lambda line: line.split()[1].lower())
+        return isort_order(
+            line for op in self.operations if op.request for line in op.request.imports
+        )
 
     @property
     def client_requirements(self) -> list[str]:
@@ -419,8 +444,7 @@ class Service:
     def parameter_stdlib_imports(self) -> list[str]:
         """Standard-library imports the parameters' types need in the server's modules."""
         code = " ".join(self.parameter_types)
-        found = [("_dt.", "import datetime as _dt"), ("_uuid.", "import uuid as _uuid")]
-        return [line for prefix, line in found if prefix in code]
+        return imports_used(code, {k: STDLIB_IMPORTS[k] for k in ("_dt.", "_uuid.")})
 
     @property
     def parameters_use_pydantic(self) -> bool:

@@ -170,19 +170,21 @@ def _model_schemas(document: dict[str, Any], raws: list[RawOperation]) -> dict[s
     return {name: schema for name, schema in schemas.items() if name in wanted}
 
 
+def _base(media_type: str) -> str:
+    """A media type without its parameters, in lower case."""
+    return media_type.partition(";")[0].strip().lower()
+
+
 def _json_media(content: dict[str, Any]) -> str | None:
     for media_type in content:
-        base = media_type.partition(";")[0].strip().lower()
+        base = _base(media_type)
         if base == "application/json" or base.endswith("+json"):
             return str(media_type)
     return None
 
 
 def _form_media(content: dict[str, Any]) -> str | None:
-    for media_type in content:
-        if media_type.partition(";")[0].strip().lower() == "application/x-www-form-urlencoded":
-            return str(media_type)
-    return None
+    return next((str(t) for t in content if _base(t) == "application/x-www-form-urlencoded"), None)
 
 
 def _inline_json_schemas(
@@ -429,15 +431,11 @@ def _infer_spec(
 
     ``schemas`` are the document's component schemas a multipart body's ``$ref`` names.
     """
-    json_type = _json_media(content)
-    if json_type is not None:
-        model = schema_name(str(content[json_type].get("schema", {}).get("$ref", "")))
-        return {"type": "json", "model": model}, (json_type,)
-    types = [t.partition(";")[0].strip().lower() for t in content]
-    form = _form_media(content)
-    if form is not None:
-        model = schema_name(str(content[form].get("schema", {}).get("$ref", "")))
-        return {"type": "form", "model": model}, (form,)
+    for kind, media_type in (("json", _json_media(content)), ("form", _form_media(content))):
+        if media_type is not None:
+            model = schema_name(str(content[media_type].get("schema", {}).get("$ref", "")))
+            return {"type": kind, "model": model}, (media_type,)
+    types = [_base(t) for t in content]
     if FORM_DATA in content:
         media = content[FORM_DATA]
         multipart = multipart_spec_of(media.get("schema", {}), media.get("encoding") or {}, schemas)

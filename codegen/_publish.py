@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ._document import ERROR_HEADERS, ERROR_RESPONSES, PROBLEM_MEDIA_TYPE
+from ._document import ERROR_RESPONSES, error_response
 from ._operations import HTTP_METHODS
 from ._problems import GenerationError, Problem
 from ._refs import follow, parts_of, pointer
@@ -121,24 +121,13 @@ def _component_names(document: dict[str, Any]) -> dict[str, str]:
         name in taken_schemas and taken_schemas[name] != schema
         for name, schema in PROBLEM_SCHEMAS.items()
     ) or any(
-        name in taken_responses and taken_responses[name] != _response(status, name, "Problem")
+        name in taken_responses and taken_responses[name] != error_response(status)
         for status, (name, _) in ERROR_RESPONSES.items()
     )
     prefix = "Dosirak" if clash else ""
     names = {name: prefix + name for name in PROBLEM_SCHEMAS}
     names.update({name: prefix + name for name, _ in ERROR_RESPONSES.values()})
     return names
-
-
-def _response(status: str, name: str, problem: str) -> dict[str, Any]:
-    _, description = ERROR_RESPONSES[status]
-    response: dict[str, Any] = {
-        "description": description,
-        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": f"#/components/schemas/{problem}"}}},
-    }
-    if status in ERROR_HEADERS:
-        response["headers"] = copy.deepcopy(ERROR_HEADERS[status])
-    return response
 
 
 def _add_components(document: dict[str, Any], names: dict[str, str], statuses: set[str]) -> None:
@@ -153,7 +142,7 @@ def _add_components(document: dict[str, Any], names: dict[str, str], statuses: s
     responses = components.setdefault("responses", {})
     for status, (name, _) in ERROR_RESPONSES.items():
         if status in statuses:
-            responses.setdefault(names[name], _response(status, name, names["Problem"]))
+            responses.setdefault(names[name], error_response(status, names["Problem"]))
 
 
 def pruned_document(

@@ -131,13 +131,10 @@ def _import_block(stdlib: list[str], third_party: list[str]) -> str:
     """Two import sections as isort orders them: the standard library's, a blank line,
     then the third-party ``import`` lines (the ``from`` lines the template adds follow)."""
 
-    def ordered(lines: list[str]) -> list[str]:
-        return sorted(set(lines), key=lambda line: line.split()[1].lower())
-
-    text = "".join(f"{line}\n" for line in ordered(stdlib))
+    text = "".join(f"{line}\n" for line in _ir.isort_order(stdlib))
     if text:
         text += "\n"
-    return text + "".join(f"{line}\n" for line in ordered(third_party))
+    return text + "".join(f"{line}\n" for line in _ir.isort_order(third_party))
 
 
 def _adapter_line(name: str, annotation: str) -> str:
@@ -217,19 +214,6 @@ def render_server(service: _ir.Service) -> dict[str, str]:
     }
 
 
-#: What a type's alias needs imported in ``handlers.py``, by prefix.
-_HANDLER_IMPORTS = {
-    "_abc.": "import collections.abc as _abc",
-    "_dt.": "import datetime as _dt",
-    "_t.": "import typing as _t",
-    "_uuid.": "import uuid as _uuid",
-    "_npt.": "import numpy.typing as _npt",
-    "_pd.": "import pandas as _pd",
-    "_PILImage.": "import PIL.Image as _PILImage",
-}
-_STDLIB = ("_abc.", "_dt.", "_t.", "_uuid.")
-
-
 def render_handlers(
     service: _ir.Service, names: set[str] | None = None, *, new: bool = False
 ) -> str:
@@ -237,19 +221,17 @@ def render_handlers(
     ``new``, the ``handlers_new.py`` that lists operations added since."""
     operations = [op for op in service.operations if names is None or op.name in names]
     code = " ".join(" ".join(op.handler_parameters) + " " + op.handler_returns for op in operations)
-    stdlib = [
-        line for prefix, line in _HANDLER_IMPORTS.items() if prefix in code and prefix in _STDLIB
-    ]
-    third = [
-        line
-        for prefix, line in _HANDLER_IMPORTS.items()
-        if prefix in code and prefix not in _STDLIB
-    ]
-    env = environment()
-    return env.get_template("handlers.py.jinja").render(
-        service=service,
-        operations=operations,
-        new=new,
-        imports=_import_block(stdlib, third),
-        uses_models="_models." in code,
+    imports = _import_block(
+        _ir.imports_used(code, _ir.STDLIB_IMPORTS), _ir.imports_used(code, _ir.THIRD_PARTY_IMPORTS)
+    )
+    return (
+        environment()
+        .get_template("handlers.py.jinja")
+        .render(
+            service=service,
+            operations=operations,
+            new=new,
+            imports=imports,
+            uses_models="_models." in code,
+        )
     )

@@ -229,12 +229,13 @@ def serve(
         raise _fail(str(exc)) from None
     if not timeout > 0:
         raise _fail(f"--timeout must be a positive number of seconds, not {timeout}")
-    if workers < 1:
-        raise _fail(f"--workers must be at least 1, not {workers}")
-    if workers > 1 and reload:
-        raise _fail("--reload runs one server process; it cannot go with --workers")
     from dosirak.codegen import GenerationError
-    from dosirak.runtime.server import configure, create_app
+    from dosirak.runtime.server import check_processes, configure, create_app
+
+    try:
+        check_processes(workers, reload=reload)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
 
     from ._loader import TargetError
 

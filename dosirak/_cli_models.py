@@ -32,12 +32,14 @@ def _size(path: Path) -> int:
 
 
 def _human(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+    if size < 1024:
+        return f"{size} B"
+    value = size / 1024
+    for unit in ("KiB", "MiB"):
+        if value < 1024:
+            return f"{value:.1f} {unit}"
         value /= 1024
-    return f"{size} B"  # pragma: no cover - the loop always returns
+    return f"{value:.1f} GiB"
 
 
 def _as_dict(model: Model) -> dict[str, Any]:

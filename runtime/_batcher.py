@@ -103,7 +103,9 @@ class Batcher:
         self._task: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[None]] = set()
         self._closed = False
-        self._report_depth = metrics.watch_queue(self.runner, self.method, self._depth)
+        self._report_depth = metrics.watch_queue(
+            self.runner, self.method, lambda: self._queued_items
+        )
         # Deadlines: one heap and one timer for the earliest, not a timer per request
         # (the event loop's timer heap compares handles in Python). Finished entries
         # leave the heap lazily; it is rebuilt when they outnumber the waiting ones.
@@ -119,9 +121,6 @@ class Batcher:
         # Only the built-in policies' costs are known to grow with the batch, as that
         # bound needs; another policy's wait is always computed.
         self._linear_cost = isinstance(policy, (AdaptivePolicy, GreedyPolicy))
-
-    def _depth(self) -> int:
-        return self._queued_items
 
     def _depth_changed(self) -> None:
         if self._report_depth is not None:
@@ -161,17 +160,15 @@ class Batcher:
             # Back-pressure at the door: a full queue, or one that (by the cost model)
             # cannot be worked off before this request's deadline, answers 503 now rather
             # than 504 later.
-            reason = ""
-            wait = 0.0
+            full = self._queued_items + size > self.max_queue_items
             batches = self._queued_items // self.policy.max_batch_size + 1
-            if self._queued_items + size > self.max_queue_items:
+            bound = batches * self._full_batch_seconds / max(1, self.slots)
+            reason = ""
+            if full or not self._linear_cost or now + bound > deadline:
                 wait = self.expected_wait()
-                reason = f"its limit is {self.max_queue_items}"
-            elif not self._linear_cost or (
-                now + batches * self._full_batch_seconds / max(1, self.slots) > deadline
-            ):
-                wait = self.expected_wait()
-                if now + wait > deadline:
+                if full:
+                    reason = f"its limit is {self.max_queue_items}"
+                elif now + wait > deadline:
                     reason = f"working them off takes about {wait:.2f} s, past the deadline"
             if reason:
                 metrics.rejected(self.runner, self.method)
@@ -210,16 +207,13 @@ class Batcher:
             if entry.dispatched < entry.size:
                 self._abandon(entry)  # failed with items still queued: they leave with it
             # The deadline heap may hold the entry a while longer: not its arrays, nor its
-            # result (a finished future stands in for its own).
+            # result.
             entry.args = ()
             entry.pieces = []
-            entry.future = self._spent_future(loop)
-
-    def _spent_future(self, loop: asyncio.AbstractEventLoop) -> asyncio.Future[Any]:
-        if self._spent is None or self._spent.get_loop() is not loop:
-            self._spent = loop.create_future()
-            self._spent.cancel()
-        return self._spent
+            if self._spent is None:  # one finished future stands in for all (one loop)
+                self._spent = loop.create_future()
+                self._spent.cancel()
+            entry.future = self._spent
 
     def _watch_deadline(self, entry: _Entry, now: float) -> None:
         heap = self._deadlines

@@ -114,9 +114,7 @@ class _InProcess:
         self._registered = False
 
     def request_done(self, route: str, method: str, status: int, seconds: float) -> None:
-        key = (route, method, str(status))
-        values = self.requests.values
-        values[key] = values.get(key, 0) + 1
+        self.requests.inc((route, method, str(status)))
         self.latency.observe((route, method), seconds)
 
     def collect(self) -> Iterator[Metric]:

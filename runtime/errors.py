@@ -28,6 +28,7 @@ __all__ = [
     "UnprocessableContent",
     "UnsupportedMediaType",
     "http_problem",
+    "validation_items",
 ]
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -45,6 +46,12 @@ class ErrorItem:
 
     def to_json(self) -> dict[str, Any]:
         return {"loc": list(self.loc), "msg": self.msg, "type": self.type}
+
+
+def validation_items(exc: Any, *where: str | int) -> list[ErrorItem]:
+    """A pydantic ``ValidationError``'s findings, each located under ``where``."""
+    errors = exc.errors(include_url=False, include_context=False, include_input=False)
+    return [ErrorItem((*where, *e["loc"]), e["msg"], e["type"]) for e in errors]
 
 
 @dataclass

@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from ._deadline import DEFAULT_REQUEST_TIMEOUT_S
 from .codecs import Limits
 
-__all__ = ["configure", "create_app", "serve"]
+__all__ = ["check_processes", "configure", "create_app", "serve"]
 
 _TARGET_ENV = "DOSIRAK_SERVE_TARGET"
 _GENERATED_ENV = "DOSIRAK_SERVE_GENERATED"
@@ -68,6 +68,14 @@ def configure(
         os.environ.pop(_GENERATED_ENV, None)
 
 
+def check_processes(workers: int, *, reload: bool) -> None:
+    """Refuse a number of server processes `serve` cannot run (ValueError)."""
+    if workers < 1:
+        raise ValueError(f"--workers must be at least 1, not {workers}")
+    if workers > 1 and reload:
+        raise ValueError("--reload runs one server process; it cannot go with --workers")
+
+
 def serve(
     target: str,
     *,
@@ -90,10 +98,7 @@ def serve(
     ``app``, already built by `create_app` after `configure` with the same settings, is
     served as it is when one process serves without reloading (it is not built twice).
     """
-    if workers < 1:
-        raise ValueError(f"workers must be at least 1, not {workers}")
-    if workers > 1 and reload:
-        raise ValueError("--reload runs one server process; it cannot go with --workers")
+    check_processes(workers, reload=reload)
     configure(
         target,
         generated_dir=generated_dir,

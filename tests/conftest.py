@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -10,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -124,3 +126,10 @@ def iris_server(serve_target: Callable[[str], Served]) -> Served:
 def iris_client(iris_server: Served) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=iris_server.base_url, timeout=10) as client:
         yield client
+
+
+async def post_many(base_url: str, path: str, count: int, body: Any) -> list[httpx.Response]:
+    """``count`` POSTs of the JSON ``body`` at once, each on its own connection."""
+    limits = httpx.Limits(max_connections=count)
+    async with httpx.AsyncClient(base_url=base_url, timeout=30, limits=limits) as client:
+        return await asyncio.gather(*(client.post(path, json=body) for _ in range(count)))

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .conftest import ROOT, Served, start_server, stop_server
+from .conftest import ROOT, Served, post_many, start_server, stop_server
 
 TARGET = f"{ROOT / 'tests' / 'services' / 'batching' / 'service.py'}:svc"
 ROW = [[5.1, 3.5, 1.4, 0.2]]
@@ -25,9 +25,7 @@ def batching_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served
 
 
 async def _post_many(base_url: str, path: str, count: int) -> list[httpx.Response]:
-    limits = httpx.Limits(max_connections=count)
-    async with httpx.AsyncClient(base_url=base_url, timeout=30, limits=limits) as client:
-        return await asyncio.gather(*(client.post(path, json=ROW) for _ in range(count)))
+    return await post_many(base_url, path, count, ROW)
 
 
 def test_concurrent_requests_are_answered_in_shared_batches(batching_server: Served) -> None:

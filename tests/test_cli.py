@@ -226,3 +226,19 @@ def test_serve_refuses_a_stale_generated_directory(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "regenerate" in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--workers", "0"], "--workers must be at least 1"),
+        (["--workers", "2", "--reload"], "cannot go with --workers"),
+    ],
+)
+def test_serve_refuses_server_processes_it_cannot_run(
+    tmp_path: Path, options: list[str], message: str
+) -> None:
+    result = dosirak("serve", IRIS_TARGET, "--port", "9", *options, cwd=tmp_path, timeout=60)
+    assert result.returncode != 0
+    assert message in plain(result.stderr), result.stderr
+    assert "Traceback" not in result.stderr

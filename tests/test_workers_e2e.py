@@ -14,7 +14,7 @@ import httpx
 import numpy as np
 import pytest
 
-from .conftest import ROOT, Served, start_server, stop_server
+from .conftest import ROOT, Served, post_many, start_server, stop_server
 
 TARGET = f"{ROOT / 'tests' / 'services' / 'workers' / 'service.py'}:svc"
 ROW = [[5.1, 3.5, 1.4, 0.2]]
@@ -41,9 +41,7 @@ def _children(pid: int) -> set[int]:
 
 
 async def _post_many(base_url: str, path: str, count: int) -> list[httpx.Response]:
-    limits = httpx.Limits(max_connections=count)
-    async with httpx.AsyncClient(base_url=base_url, timeout=30, limits=limits) as client:
-        return await asyncio.gather(*(client.post(path, json=ROW) for _ in range(count)))
+    return await post_many(base_url, path, count, ROW)
 
 
 def test_runner_methods_run_in_worker_processes(workers_server: Served) -> None:

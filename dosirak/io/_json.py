@@ -5,7 +5,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import to_jsonable_python
 
-from dosirak.runtime.errors import ErrorItem, UnprocessableContent
+from dosirak.runtime.errors import UnprocessableContent, validation_items
 
 from ._base import IODescriptor
 
@@ -56,10 +56,9 @@ class Json(IODescriptor):
         try:
             return self._adapter.validate_python(_wire_data(value))
         except ValidationError as exc:  # the service's own model is stricter than its schema
-            errors = exc.errors(include_url=False, include_context=False, include_input=False)
-            items = [ErrorItem(("body", *e["loc"]), e["msg"], e["type"]) for e in errors]
             raise UnprocessableContent(
-                f"the body does not fit {_type_name(self.pydantic_model)}", items
+                f"the body does not fit {_type_name(self.pydantic_model)}",
+                validation_items(exc, "body"),
             ) from None
 
     def io_spec(self) -> dict[str, Any]:

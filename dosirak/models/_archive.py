@@ -13,6 +13,7 @@ import tarfile
 import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 import yaml
 
@@ -108,39 +109,42 @@ def _member_path(archive: Path, name: str) -> PurePosixPath:
 
 def _extract_tar(source: Path, staging: Path) -> None:
     with tarfile.open(source, "r:*") as archive:
-        members = archive.getmembers()
-        for member in members:
-            _member_path(source, member.name)
+        members = []  # all checked before any is written
+        for member in archive.getmembers():
+            members.append((member, _member_path(source, member.name)))
             if not (member.isfile() or member.isdir()):
                 raise UnsafeArchive(source, f"member {member.name!r} is a link or device")
-        for member in members:
-            target = staging / _member_path(source, member.name)
+        for member, name in members:
+            target = staging / name
             if member.isdir():
                 target.mkdir(parents=True, exist_ok=True)
                 continue
-            target.parent.mkdir(parents=True, exist_ok=True)
             stream = archive.extractfile(member)
             if stream is None:
                 raise UnsafeArchive(source, f"member {member.name!r} cannot be read")
-            with stream, target.open("wb") as out:
-                shutil.copyfileobj(stream, out)
+            _write(stream, target)
 
 
 def _extract_zip(source: Path, staging: Path) -> None:
     with zipfile.ZipFile(source) as archive:
-        infos = archive.infolist()
-        for info in infos:
-            _member_path(source, info.filename.rstrip("/") or info.filename)
+        infos = []  # all checked before any is written
+        for info in archive.infolist():
+            infos.append((info, _member_path(source, info.filename.rstrip("/") or info.filename)))
             if (info.external_attr >> 16) & 0o170000 == 0o120000:  # a symbolic link
                 raise UnsafeArchive(source, f"member {info.filename!r} is a link")
-        for info in infos:
-            target = staging / _member_path(source, info.filename.rstrip("/"))
+        for info, name in infos:
+            target = staging / name
             if info.is_dir():
                 target.mkdir(parents=True, exist_ok=True)
                 continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with archive.open(info) as stream, target.open("wb") as out:
-                shutil.copyfileobj(stream, out)
+            _write(archive.open(info), target)
+
+
+def _write(stream: IO[bytes], target: Path) -> None:
+    with stream:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("wb") as out:
+            shutil.copyfileobj(stream, out)
 
 
 def _tag_of(source: Path, staging: Path) -> tuple[Tag, ModelInfo]:

@@ -42,6 +42,11 @@ def _method(name: str, signature: ModelSignature) -> Callable[..., Any]:
     return Runnable.method(batchable=signature.batchable, batch_dim=signature.batch_dim)(run)
 
 
+def _class_name(model: Model) -> str:
+    """The name the model's Runnable class is registered under: the tag, hex-encoded."""
+    return _PREFIX + str(model.tag).encode().hex()
+
+
 def subclass_for(base: type[R], model: Model) -> type[R]:
     """``base`` with one runnable method per signature of ``model``."""
     namespace: dict[str, Any] = {
@@ -50,7 +55,7 @@ def subclass_for(base: type[R], model: Model) -> type[R]:
     namespace["model"] = model
     namespace["__module__"] = __name__
     cls = type(base.__name__, (base,), namespace)
-    cls.__qualname__ = _PREFIX + str(model.tag).encode().hex()
+    cls.__qualname__ = _class_name(model)
     return cast("type[R]", cls)
 
 
@@ -58,7 +63,7 @@ def runnable_class(model: Model) -> type[Runnable]:
     """The model's Runnable class, made by its framework module once per process."""
     from ._frameworks import framework_module
 
-    key = _PREFIX + str(model.tag).encode().hex()
+    key = _class_name(model)
     with _lock:
         cls = _built.get(key)
         if cls is None:

@@ -35,7 +35,7 @@ __all__ = ["IMPORTING_PREFIX", "Draft", "ModelStore", "default_store", "sweep_st
 
 _PARTIAL = ".partial-"
 _DELETING = ".deleting-"
-_IMPORTING = IMPORTING_PREFIX = ".importing-"
+IMPORTING_PREFIX = ".importing-"
 _STALE_AFTER_S = 24 * 3600  # a staging folder this old belongs to a process that died
 
 
@@ -47,7 +47,7 @@ def sweep_stale(folder: Path) -> None:
         return
     cutoff = time.time() - _STALE_AFTER_S
     for entry in entries:
-        if entry.name.startswith((_PARTIAL, _DELETING, _IMPORTING)):
+        if entry.name.startswith((_PARTIAL, _DELETING, IMPORTING_PREFIX)):
             try:
                 if entry.stat().st_mtime < cutoff:
                     shutil.rmtree(entry, ignore_errors=True)

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..context import Context
-from ..errors import BadRequest, ErrorItem, UnprocessableContent
+from ..errors import BadRequest, UnprocessableContent, validation_items
 from ._framing import Limits, ResponseValidationError, read_body
 
 __all__ = ["JSON", "decode", "encode", "loads", "read", "to_bytes"]
@@ -64,7 +64,7 @@ def decode(body: bytes, content_type: str, *, model: Any) -> Any:
         errors = exc.errors(include_url=False, include_context=False, include_input=False)
         if any(e["type"] == "json_invalid" for e in errors):
             raise BadRequest(f"the body is not valid JSON: {errors[0]['msg']}") from None
-        items = [ErrorItem(("body", *e["loc"]), e["msg"], e["type"]) for e in errors]
+        items = validation_items(exc, "body")
         count = len(items)
         raise UnprocessableContent(
             f"the body does not fit {_name(model)}: {count} error{'s' if count > 1 else ''}",

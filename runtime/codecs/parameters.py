@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..context import Context
-from ..errors import ErrorItem, UnprocessableContent
+from ..errors import ErrorItem, UnprocessableContent, validation_items
 from ._framing import ResponseValidationError
 
 __all__ = ["MISSING", "Parameters", "has_body", "no_content"]
@@ -108,10 +108,7 @@ class Parameters:
             # Lax: parameters arrive as text, so "7" must become the integer 7.
             return adapter.validate_python(raw)
         except ValidationError as exc:
-            for error in exc.errors(include_url=False, include_context=False, include_input=False):
-                self._errors.append(
-                    ErrorItem((location, name, *error["loc"]), error["msg"], error["type"])
-                )
+            self._errors.extend(validation_items(exc, location, name))
             return None
 
 
