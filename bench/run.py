@@ -267,7 +267,6 @@ def _bentoml(development: bool) -> Callable[[int], list[str]]:
 
 def peers(venvs: Path) -> dict[str, Peer]:
     app_dir = str(BENCH / "peers")
-    dosirak_env = {"DOSIRAK_SERVE_TARGET": DOSIRAK_TARGET, "DOSIRAK_HOME": str(venvs / "home")}
     bentoml_env = {
         "BENTOML_HOME": str(venvs / "home-bentoml"),
         "BENTOML_CONFIG": str(BENCH / "services" / "bentoml_configuration.yaml"),
@@ -294,8 +293,14 @@ def peers(venvs: Path) -> dict[str, Peer]:
             "dosirak",
             "dosirak",
             (),
-            lambda port: _uvicorn("dosirak.runtime.server:create_app", port, "--factory"),
-            dosirak_env,
+            lambda port: [
+                *("-m", "dosirak", "serve", DOSIRAK_TARGET, "--host", HOST, "--port", str(port)),
+                *("--no-access-log", "--log-level", "warning"),
+            ],
+            {"DOSIRAK_HOME": str(venvs / "home")},
+            note="`dosirak serve bench/services/dosirak_service.py:svc` (uvicorn, one worker, "
+            "with dosirak's HTTP protocol: uvicorn's httptools one with less work per request); "
+            "access log off",
         ),
         "bentoml": Peer(
             "bentoml",
@@ -342,17 +347,6 @@ def select_peers(names: str, with_bentoml: bool, known: Sequence[str]) -> list[s
     if not chosen:
         raise SystemExit("no peers chosen")
     return chosen
-
-
-#: Startup only: dosirak through its own command, which checks the service before serving.
-def dosirak_cli(venvs: Path) -> Peer:
-    return Peer(
-        "dosirak-cli",
-        "dosirak (`dosirak serve`)",
-        (),
-        lambda port: ["-m", "dosirak", "serve", DOSIRAK_TARGET, "--port", str(port)],
-        {"DOSIRAK_HOME": str(venvs / "home")},
-    )
 
 
 # ---------------------------------------------------------------------------- venvs
@@ -755,7 +749,6 @@ def report(
     samples: Samples,
     order: Sequence[Peer],
     loads: Sequence[Workload],
-    startup_peers: Sequence[Peer],
     args: argparse.Namespace,
     versions: dict[str, dict[str, str]],
 ) -> str:
@@ -800,7 +793,7 @@ def report(
     rows: list[tuple[str, str, str, Sequence[Peer]]] = [
         (w.key, f"{w.title} (req/s, c={w.connections})", "req/s", order) for w in loads
     ]
-    rows.append(("startup", "startup to first answer (s)", "s", startup_peers))
+    rows.append(("startup", "startup to first answer (s)", "s", order))
     rows.append(("rss", "RSS after load (MiB)", "MiB", order))
     baselines = {w.key: w.baseline for w in loads} | {"startup": "startup", "rss": "rss"}
     notes: list[str] = []
@@ -912,10 +905,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         peer.name: _versions(pythons[peer.name], [*SHARED, "fastapi", "bentoml", "dosirak"])
         for peer in order
     }
-    startup_peers = list(order)
-    if "dosirak" in names:
-        startup_peers.append(dosirak_cli(venvs))
-        pythons["dosirak-cli"] = dosirak_py
 
     samples = Samples()
     with tempfile.TemporaryDirectory(prefix="dosirak-bench-") as tmp:
@@ -939,7 +928,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         _say(f"startup: one discarded start, then {args.starts} per peer, interleaved")
         for round_ in range(args.starts + 1):
-            for peer in startup_peers:
+            for peer in order:
                 server = launch(peer)
                 if server is None:
                     continue
@@ -991,15 +980,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 finally:
                     server.stop()
 
-    for peer in startup_peers:
+    for peer in order:
         if peer.name in broken:
-            measured = peer in order  # not a startup-only peer (`dosirak serve`)
-            measures = [w.key for w in loads if measured and w.runs(peer.name)] + ["startup"]
-            measures += ["rss"] if measured else []
+            measures = [w.key for w in loads if w.runs(peer.name)] + ["startup", "rss"]
             for measure in measures:
                 samples.fail(peer.name, measure, broken[peer.name])
 
-    table = report(samples, order, loads, startup_peers, args, versions)
+    table = report(samples, order, loads, args, versions)
     out: Path = args.out
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(table)

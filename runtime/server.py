@@ -23,6 +23,9 @@ _LIMITS_ENV = "DOSIRAK_SERVE_LIMITS"
 _TIMEOUT_ENV = "DOSIRAK_SERVE_TIMEOUT"
 _PRODUCTION_ENV = "DOSIRAK_SERVE_PRODUCTION"
 
+#: uvicorn's ``http`` setting for dosirak: its httptools protocol with less work per request.
+HTTP_PROTOCOL = "dosirak.runtime._http:HttpProtocol"
+
 
 def create_app() -> Starlette:
     """The app of the service named by ``$DOSIRAK_SERVE_TARGET`` (uvicorn's factory)."""
@@ -132,6 +135,7 @@ def serve(
         access_log=access_log,
         timeout_graceful_shutdown=30,
         workers=workers,
+        http=HTTP_PROTOCOL,
     )
     if metrics_dir:
         shutil.rmtree(metrics_dir, ignore_errors=True)

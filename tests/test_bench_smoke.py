@@ -105,7 +105,7 @@ def test_a_failed_measure_is_a_row_with_its_reason() -> None:
     samples.add("handwritten", "w2json", 50.0)
     samples.fail("bentoml", "w2json", "no answer: timed out")
     args = argparse.Namespace(server_cpu=0, client_cpu=1, rounds=1, duration=1, warmup=0, starts=1)
-    table = bench.report(samples, order, loads, order, args, {"bentoml": {"bentoml": "1.4"}})
+    table = bench.report(samples, order, loads, args, {"bentoml": {"bentoml": "1.4"}})
     row = next(line for line in table.splitlines() if "W2" in line and "BentoML" in line)
     assert "**failed** (1)" in row
     assert (
