@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -16,9 +17,18 @@ from ..context import Context
 from ..errors import BadRequest, UnprocessableContent, validation_items
 from ._framing import Limits, ResponseValidationError, read_body
 
-__all__ = ["JSON", "decode", "encode", "loads", "read", "to_bytes"]
+__all__ = ["JSON", "adopt_twins", "decode", "encode", "loads", "read", "to_bytes"]
 
 JSON = "application/json"
+
+# Generated models mapped to the service's own models that check the same JSON
+# (runtime/_twins.py): a body declared as one is validated once, into the other.
+_twins: dict[type[BaseModel], type[BaseModel]] = {}
+
+
+def adopt_twins(twins: Mapping[type[BaseModel], type[BaseModel]]) -> None:
+    """Validate bodies declared as each generated model straight into its service twin."""
+    _twins.update(twins)
 
 
 def loads(body: bytes | bytearray) -> Any:
@@ -58,7 +68,8 @@ def decode(body: bytes, content_type: str, *, model: Any) -> Any:
         # Strict, by the wire names only: the document's types and names, no coercion of
         # "7" into 7 and no Python attribute names where it says "sepalLength".
         if isinstance(model, type) and issubclass(model, BaseModel):
-            return model.model_validate_json(body, strict=True, by_alias=True, by_name=False)
+            into = _twins.get(model, model)
+            return into.model_validate_json(body, strict=True, by_alias=True, by_name=False)
         return _adapter(model).validate_json(body, strict=True, by_alias=True, by_name=False)
     except ValidationError as exc:
         errors = exc.errors(include_url=False, include_context=False, include_input=False)

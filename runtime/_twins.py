@@ -1,0 +1,199 @@
+"""JSON request bodies validated once, straight into the service's own pydantic model.
+
+A code-first API declared with ``Json(pydantic_model=Order)`` has its document describe
+``Order``; the generated server validates a request body into the generated ``Order``, and
+`Json.from_wire` then validates that again into the service's ``Order``: two validations,
+about half the server's work on a small JSON request. When the service's model checks just
+what the document says (`checks_only_its_schema`) and its JSON schema is the generated
+model's, validating the body into it once is the same check; the json codec then does
+that (`dosirak.runtime.codecs.json.adopt_twins`).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from dosirak import Service
+
+    from ._generated import GeneratedServer
+
+__all__ = ["checks_only_its_schema", "twin_models"]
+
+# pydantic-core schema nodes whose JSON check the document states in full. Anything else
+# (validator functions, sets, dates, enums, tagged unions...) may accept what the document
+# refuses, or map it otherwise, so its body keeps going through the generated model first.
+_PLAIN_NODES = frozenset(
+    {
+        "definitions",
+        "definition-ref",
+        "model",
+        "model-fields",
+        "model-field",
+        "default",
+        "nullable",
+        "union",
+        "literal",
+        "list",
+        "dict",
+        "str",
+        "int",
+        "float",
+        "bool",
+        "none",
+    }
+)
+# Options that transform or widen what a node accepts.
+_WIDENING_KEYS = frozenset(
+    {
+        "strip_whitespace",
+        "to_lower",
+        "to_upper",
+        "coerce_numbers_to_str",
+        "custom_error_type",
+        "on_error",  # a default that swallows errors
+    }
+)
+# Model options that only name, narrow or leave alone what the document says.
+_SAFE_CONFIG = frozenset(
+    {
+        "title",
+        "extra_fields_behavior",
+        "validate_by_alias",
+        "validate_by_name",
+        "populate_by_name",
+        "serialize_by_alias",
+        "loc_by_alias",
+        "revalidate_instances",
+        "from_attributes",
+        "frozen",
+        "strict",
+        "str_max_length",
+        "str_min_length",
+        "hide_input_in_errors",
+        "validation_error_cause",
+        "cache_strings",
+        "ser_json_timedelta",
+        "ser_json_temporal",
+        "ser_json_bytes",
+        "ser_json_inf_nan",
+    }
+)
+
+
+def checks_only_its_schema(model: type[BaseModel]) -> bool:
+    """Whether ``model`` accepts exactly the JSON its JSON schema describes.
+
+    True for models of plain types (numbers, strings, booleans, literals, lists, string-keyed
+    dicts, optional and union fields, nested such models) with no validator functions, no
+    ``__init__`` or ``model_post_init`` of their own and no transforming options.
+
+    >>> class Order(BaseModel):
+    ...     id: int
+    ...     tags: list[str] = []
+    >>> checks_only_its_schema(Order)
+    True
+    """
+    try:
+        schema = model.__pydantic_core_schema__
+    except AttributeError:  # not built yet (forward references)
+        return False
+    return all(_plain(node) for node in _nodes(schema))
+
+
+def _nodes(value: Any) -> Iterator[dict[str, Any]]:
+    """Every schema node (a dict with a ``type``) under ``value``; metadata left out."""
+    if isinstance(value, dict):
+        if isinstance(value.get("type"), str):
+            yield value
+        for key, item in value.items():
+            if key not in ("metadata", "cls", "config", "serialization", "computed_fields"):
+                yield from _nodes(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _nodes(item)
+
+
+def _plain(node: dict[str, Any]) -> bool:
+    kind = node["type"]
+    if kind not in _PLAIN_NODES or _WIDENING_KEYS & node.keys():
+        return False
+    if kind == "model":
+        config = node.get("config") or {}
+        return bool(
+            not node.get("custom_init")
+            and not node.get("root_model")
+            and "post_init" not in node
+            and set(config) <= _SAFE_CONFIG
+        )
+    if kind == "model-field":  # AliasChoices or AliasPath read names the schema does not give
+        return isinstance(node.get("validation_alias", ""), str)
+    if kind == "dict":
+        return bool(node.get("keys_schema", {}).get("type") == "str")
+    if kind == "union":
+        return bool(node.get("mode", "smart") == "smart")
+    return True
+
+
+def twin_models(
+    service: Service, generated: GeneratedServer
+) -> dict[type[BaseModel], type[BaseModel]]:
+    """Generated request models mapped to the service's models that check the same JSON.
+
+    Only the models of ``Json`` API inputs are looked at, and a pair is kept only when the
+    service's model passes `checks_only_its_schema` and both give the same JSON schema.
+    """
+    from dosirak.io import Json
+
+    models = importlib.import_module(f"{generated.package.__name__}.models")
+    twins: dict[type[BaseModel], type[BaseModel]] = {}
+    for api in service.apis.values():
+        descriptor = api.input
+        if not isinstance(descriptor, Json):
+            continue
+        own = descriptor.pydantic_model
+        if not (isinstance(own, type) and issubclass(own, BaseModel)):
+            continue
+        # The document names it after the model, with "Input" when its answers differ.
+        for name in (own.__name__, f"{own.__name__}Input"):
+            made = getattr(models, name, None)
+            if isinstance(made, type) and issubclass(made, BaseModel) and made not in twins:
+                if checks_only_its_schema(own) and _same_schema(own, made):
+                    twins[made] = own
+                break
+    return twins
+
+
+def _same_schema(own: type[BaseModel], made: type[BaseModel]) -> bool:
+    """Whether both validate JSON by the same schema, whatever their models are named."""
+    try:
+        mine, theirs = (m.model_json_schema(by_alias=True) for m in (own, made))
+        same: bool = _unnamed(mine, mine.get("$defs", {}), ()) == _unnamed(
+            theirs, theirs.get("$defs", {}), ()
+        )
+        return same
+    except Exception:  # a schema pydantic cannot write, or a recursive one: not known
+        return False
+
+
+def _unnamed(value: Any, defs: dict[str, Any], seen: tuple[str, ...]) -> Any:
+    """``value`` with its ``$ref``s written out and its titles left out."""
+    if isinstance(value, dict):
+        ref = value.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            name = ref.removeprefix("#/$defs/")
+            if name in seen:
+                raise RecursionError(name)
+            return _unnamed(defs[name], defs, (*seen, name))
+        return {
+            key: _unnamed(item, defs, seen)
+            for key, item in value.items()
+            if key not in ("title", "$defs")
+        }
+    if isinstance(value, list):
+        return [_unnamed(item, defs, seen) for item in value]
+    return value

@@ -1,0 +1,169 @@
+"""JSON bodies validated once into the service's model only when that is the same check."""
+
+from __future__ import annotations
+
+import datetime
+import enum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import pytest
+from dosirak.runtime._twins import checks_only_its_schema
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    field_validator,
+    model_validator,
+)
+from starlette.testclient import TestClient
+
+import dosirak
+from dosirak.io import Json
+
+
+class Item(BaseModel):
+    name: str = Field(alias="itemName", max_length=20)
+    count: int = Field(default=1, ge=1)
+
+
+class Order(BaseModel):
+    id: int
+    price: float
+    tags: list[str] = []
+    items: list[Item] | None = None
+    kind: Literal["retail", "wholesale"] = "retail"
+    notes: dict[str, str] = {}
+
+
+class Widened(BaseModel):
+    """Reads "seven" as 7: its document says integer, so "seven" must still be refused."""
+
+    quantity: int
+
+    @field_validator("quantity", mode="before")
+    @classmethod
+    def words(cls, value: Any) -> Any:
+        return {"seven": 7}.get(value, value)
+
+
+class Colour(enum.Enum):
+    red = "red"
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+class WithModelValidator(BaseModel):
+    a: int
+
+    @model_validator(mode="after")
+    def check(self) -> WithModelValidator:
+        return self
+
+
+class WithInit(BaseModel):
+    a: int
+
+    def __init__(self, **data: Any) -> None:
+        super().__init__(**data)
+
+
+class WithPostInit(BaseModel):
+    a: int
+
+    def model_post_init(self, context: Any, /) -> None:
+        pass
+
+
+def _model(name: str, annotation: Any, **config: Any) -> type[BaseModel]:
+    namespace = {"__annotations__": {"value": annotation}, "model_config": config}
+    return type(name, (BaseModel,), namespace)
+
+
+def test_plain_models_are_recognised() -> None:
+    assert checks_only_its_schema(Order)
+    assert checks_only_its_schema(Item)
+    assert checks_only_its_schema(_model("Limited", str, str_max_length=5, extra="forbid"))
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        Widened,
+        WithModelValidator,
+        WithInit,
+        WithPostInit,
+        _model("Stripped", str, str_strip_whitespace=True),
+        _model("Coerced", str, coerce_numbers_to_str=True),
+        _model("Lowered", Annotated[str, BeforeValidator(_lower)]),
+        _model("ASet", set[str]),
+        _model("ADate", datetime.date),
+        _model("AnEnum", Colour),
+        _model("IntKeys", dict[int, str]),
+        _model("Choices", Annotated[int, Field(validation_alias=AliasChoices("a", "b"))]),
+    ],
+    ids=lambda model: model.__name__,
+)
+def test_models_that_may_accept_more_than_their_schema_are_not(model: type[BaseModel]) -> None:
+    assert not checks_only_its_schema(model)
+
+
+@pytest.fixture
+def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dosirak.Service:
+    monkeypatch.setenv("DOSIRAK_HOME", str(tmp_path / "home"))
+    svc = dosirak.Service("twins")
+
+    @svc.api(input=Json(pydantic_model=Order), output=Json(pydantic_model=Order))
+    def echo(order: Order) -> Order:
+        assert type(order) is Order
+        return order.model_copy(update={"price": order.price * 2})
+
+    @svc.api(input=Json(pydantic_model=Widened), output=Json())
+    def widened(body: Widened) -> int:
+        return body.quantity
+
+    return svc
+
+
+def test_a_plain_model_is_validated_once_with_the_same_answers(service: dosirak.Service) -> None:
+    from dosirak.runtime.codecs import json as json_codec
+
+    order = {
+        "id": 1,
+        "price": 2.5,
+        "items": [{"itemName": "pen", "count": 3}],
+        "notes": {"gift": "yes"},
+    }
+    bad = {"id": "1", "price": 2.5, "items": [{"name": "pen", "count": 0}], "kind": "other"}
+    with TestClient(service.asgi_app) as client:
+        adopted = {made.__name__: own for made, own in json_codec._twins.items()}
+        assert adopted.get("Order") is Order  # Widened keeps its generated model first
+        assert adopted.get("Widened") is not Widened
+        answered = client.post("/echo", json=order)
+        refused = client.post("/echo", json=bad)
+        # The same requests, validated into the generated model and then the service's.
+        saved = dict(json_codec._twins)
+        json_codec._twins.clear()
+        try:
+            assert client.post("/echo", json=order).json() == answered.json()
+            twice = client.post("/echo", json=bad)
+        finally:
+            json_codec._twins.update(saved)
+    assert answered.status_code == 200
+    assert answered.json()["price"] == 5.0
+    assert answered.json()["items"] == [{"itemName": "pen", "count": 3}]
+    assert refused.status_code == 422
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json() == twice.json()
+    where = {tuple(error["loc"]) for error in refused.json()["errors"]}
+    assert {("body", "id"), ("body", "kind"), ("body", "items", 0, "itemName")} <= where
+
+
+def test_a_widening_validator_does_not_widen_the_document(service: dosirak.Service) -> None:
+    with TestClient(service.asgi_app) as client:
+        assert client.post("/widened", json={"quantity": 7}).json() == 7
+        refused = client.post("/widened", json={"quantity": "seven"})
+    assert refused.status_code == 422
