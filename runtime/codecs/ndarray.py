@@ -120,10 +120,6 @@ def decode(
     return array
 
 
-#: Bytes that, outside numbers, only strings, null, objects and booleans hold.
-_NOT_IN_NUMBERS = (b'"', b"n", b"{", b"t", b"f")
-
-
 def _from_json(
     body: bytes | bytearray, *, rank_zero: bool, target: np.dtype[Any] | None = None
 ) -> npt.NDArray[Any]:
@@ -134,8 +130,12 @@ def _from_json(
         )
     # Floats straight into the target dtype when the body holds nothing but numbers (a
     # few memchr): numpy then skips inferring the dtype, a pass over every element.
+    # Bytes that, outside numbers, only strings, null, objects and booleans hold; written
+    # out, as a generator over them cost more than the five scans of a small body.
     direct = target if target is not None and target.kind == "f" else None
-    if direct is not None and any(byte in body for byte in _NOT_IN_NUMBERS):
+    if direct is not None and (
+        b'"' in body or b"n" in body or b"{" in body or b"t" in body or b"f" in body
+    ):
         direct = None
     try:
         array = np.asarray(value, dtype=direct)
