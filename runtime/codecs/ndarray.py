@@ -84,9 +84,14 @@ def decode(
         array = _from_npy(body)
         exact = True
     else:
-        array = _from_json(body, rank_zero=shape == (), target=target)
+        array, numbers_only = _from_json(body, rank_zero=shape == (), target=target)
         exact = False
-        if target is not None and target.kind != "b" and array.dtype.kind != "b":
+        if (
+            target is not None
+            and target.kind != "b"
+            and array.dtype.kind != "b"
+            and not numbers_only
+        ):
             # numpy folds booleans mixed with numbers into numbers; the schema does not.
             # The array parsed as numeric, so the body holds only numbers and true/false,
             # and a "t" or "f" byte can only be part of a boolean (one memchr, no search).
@@ -122,7 +127,8 @@ def decode(
 
 def _from_json(
     body: bytes | bytearray, *, rank_zero: bool, target: np.dtype[Any] | None = None
-) -> npt.NDArray[Any]:
+) -> tuple[npt.NDArray[Any], bool]:
+    """The array, and whether the body was found to hold numbers only (no booleans)."""
     value = loads(body)
     if not rank_zero and not isinstance(value, list):
         raise UnprocessableContent(
@@ -148,7 +154,7 @@ def _from_json(
         raise UnprocessableContent(
             "the array holds values that are not numbers or booleans", kind="type_error"
         )
-    return array
+    return array, direct is not None
 
 
 def _inexact(array: npt.NDArray[Any]) -> bool:
