@@ -15,6 +15,10 @@ profiles of small requests, where uvicorn spent about a third of the server's ti
   every request;
 - a path without query, fragment or host is taken as it is, without ``parse_url``.
 
+So a response of known length goes out when its first body message comes (with the body):
+until then the client sees nothing, where uvicorn would have sent the headers already.
+A streamed (chunked) response's headers go out at once, as uvicorn's do.
+
 It subclasses uvicorn internals, so the pyproject pins the uvicorn versions it was
 checked against; ``tests/test_http_protocol.py`` drives it over real sockets.
 """
@@ -42,12 +46,15 @@ __all__ = ["HttpProtocol"]
 _COALESCE_LIMIT = 64 * 1024
 
 # Response headers already checked, each pair to its lower-case name: responses repeat
-# the same few. Bounded, so that values that change with every response (content-length)
-# cannot grow it: past the bound, new pairs are checked each time as uvicorn does.
+# the same few. Emptied when it reaches its bound, so that it holds what is in use now.
 _CHECKED_LIMIT = 1024
 _checked: dict[tuple[bytes, bytes], bytes] = {}
 # Names whose values change how the response is framed: never taken from the cache below.
 _FRAMING = frozenset((b"content-length", b"transfer-encoding", b"connection"))
+# Names whose values change from response to response (or hold secrets): pairs not cached.
+_VARYING = frozenset(
+    (b"content-length", b"date", b"set-cookie", b"etag", b"last-modified", b"expires")
+)
 # uvicorn's default headers (date, server, --header) as written, for the list it holds now.
 _defaults: tuple[object, bytes | None] = (None, None)
 
@@ -56,15 +63,22 @@ def _checked_name(pair: Any) -> bytes:
     """The header's lower-case name; RuntimeError (as uvicorn raises) when invalid."""
     if type(pair) is not tuple:  # ASGI allows any two-item iterable
         pair = tuple(pair)
-    name = _checked.get(pair)
+    try:
+        name = _checked.get(pair)
+        cacheable = True
+    except TypeError:  # bytearray name or value: checked every time
+        name, cacheable = None, False
     if name is None:
         raw_name, value = pair
         if HEADER_RE.search(raw_name):
             raise RuntimeError("Invalid HTTP header name.")
-        if HEADER_VALUE_RE.search(value):
+        name = bytes(raw_name).lower()
+        # A content-length of ASCII digits needs no regex (it is parsed as a number below).
+        if not (name == b"content-length" and value.isdigit()) and HEADER_VALUE_RE.search(value):
             raise RuntimeError("Invalid HTTP header value.")
-        name = raw_name.lower()
-        if len(_checked) < _CHECKED_LIMIT:
+        if cacheable and name not in _VARYING:
+            if len(_checked) >= _CHECKED_LIMIT:
+                _checked.clear()
             _checked[pair] = name
     return name
 
@@ -114,6 +128,7 @@ class _Cycle(RequestResponseCycle):
         self.response_complete = False
         self.chunked_encoding: bool | None = None
         self.expected_content_length = 0
+        # What every waiting `receive` awaits (one future, however many wait).
         self._waiter: asyncio.Future[None] | None = None
         self._last_body_sent = False  # the message with more_body False went to the app
         self._head = b""  # status line and headers not yet written
@@ -165,7 +180,9 @@ class _Cycle(RequestResponseCycle):
         if not self.disconnected and not self.response_complete:
             self.flow.resume_reading()
             if self._last_body_sent or (not self.body and self.more_body):
-                self._waiter = waiter = asyncio.get_running_loop().create_future()
+                waiter = self._waiter
+                if waiter is None:
+                    self._waiter = waiter = asyncio.get_running_loop().create_future()
                 await waiter
         if self.disconnected or self.response_complete:
             return {"type": "http.disconnect"}
@@ -259,28 +276,37 @@ class _Cycle(RequestResponseCycle):
             )
         body = message.get("body", b"")
         more_body = message.get("more_body", False)
-        head, self._head = self._head, b""
+        # The head is taken only once what goes out with it is known to be good: on an
+        # error the app's failure handling still writes it (`_flush_head`) before closing.
+        head = self._head
         if self.scope["method"] == "HEAD":
             self.expected_content_length = 0
             if head:
+                self._head = b""
                 self.transport.write(head)
         elif self.chunked_encoding:
             chunk = b"%x\r\n%b\r\n" % (len(body), body) if body else b""
             if not more_body:
                 chunk += b"0\r\n\r\n"
             if head or chunk:
-                self.transport.write(head + chunk)
+                data = head + chunk
+                self._head = b""
+                self.transport.write(data)
         else:
             size = len(body)
             if size > self.expected_content_length:
                 raise RuntimeError("Response content longer than Content-Length")
             self.expected_content_length -= size
-            if size >= _COALESCE_LIMIT:
+            if head and size < _COALESCE_LIMIT:
+                data = head + body
+                self._head = b""
+                self.transport.write(data)
+            else:
                 if head:
+                    self._head = b""
                     self.transport.write(head)
-                self.transport.write(body)
-            elif head or body:
-                self.transport.write(head + body)
+                if body:
+                    self.transport.write(body)
         if not more_body:
             if self.expected_content_length != 0:
                 raise RuntimeError("Response content shorter than Content-Length")
@@ -301,7 +327,6 @@ class HttpProtocol(HttpToolsProtocol):
         self._idle_since: float | None = None
         self._scope_base: dict[str, Any] = {
             "type": "http",
-            "asgi": {"version": self.asgi_version, "spec_version": "2.3"},
             "http_version": "1.1",
             "server": self.server,
             "client": self.client,
@@ -342,6 +367,7 @@ class HttpProtocol(HttpToolsProtocol):
         self.expect_100_continue = False
         self.headers = []
         scope = self._scope_base.copy()
+        scope["asgi"] = {"version": self.asgi_version, "spec_version": "2.3"}
         scope["headers"] = self.headers
         scope["state"] = self.app_state.copy()
         self.scope = scope  # type: ignore[assignment]
@@ -392,8 +418,11 @@ class HttpProtocol(HttpToolsProtocol):
             self.pipeline.appendleft((self.cycle, app))
 
     def on_body(self, body: bytes) -> None:
+        # The upgrade first, as uvicorn: an upgrade request has no cycle.
+        if self.parser.should_upgrade() and self._should_upgrade():
+            return
         cycle = self.cycle
-        if cycle.response_complete or (self.parser.should_upgrade() and self._should_upgrade()):
+        if cycle.response_complete:
             return
         if not cycle.body:
             cycle.body = body
@@ -406,8 +435,11 @@ class HttpProtocol(HttpToolsProtocol):
         cycle.wake()
 
     def on_message_complete(self) -> None:
+        # The upgrade first, as uvicorn: an upgrade request has no cycle.
+        if self.parser.should_upgrade() and self._should_upgrade():
+            return
         cycle = self.cycle
-        if cycle.response_complete or (self.parser.should_upgrade() and self._should_upgrade()):
+        if cycle.response_complete:
             return
         cycle.more_body = False
         cycle.wake()

@@ -67,7 +67,6 @@ _SAFE_CONFIG = frozenset(
         "validate_by_name",
         "populate_by_name",
         "serialize_by_alias",
-        "loc_by_alias",
         "revalidate_instances",
         "from_attributes",
         "frozen",
@@ -85,6 +84,12 @@ _SAFE_CONFIG = frozenset(
 )
 
 
+# JSON-schema annotations that describe a field without changing what it accepts.
+_ANNOTATIONS = frozenset({"title", "description", "examples", "deprecated"})
+_MODEL_JSON_SCHEMA = BaseModel.__get_pydantic_json_schema__.__func__  # type: ignore[attr-defined]
+_JSON_SCHEMA_METHOD = BaseModel.model_json_schema.__func__  # type: ignore[attr-defined]
+
+
 def checks_only_its_schema(model: type[BaseModel]) -> bool:
     """Whether ``model`` accepts exactly the JSON its JSON schema describes.
 
@@ -98,10 +103,12 @@ def checks_only_its_schema(model: type[BaseModel]) -> bool:
     >>> checks_only_its_schema(Order)
     True
     """
-    try:
-        schema = model.__pydantic_core_schema__
-    except AttributeError:  # not built yet (forward references)
-        return False
+    schema = getattr(model, "__pydantic_core_schema__", None)
+    if not isinstance(schema, dict):  # not built yet (forward references)
+        model.model_rebuild(raise_errors=False)
+        schema = getattr(model, "__pydantic_core_schema__", None)
+        if not isinstance(schema, dict):
+            return False
     return all(_plain(node) for node in _nodes(schema))
 
 
@@ -122,6 +129,8 @@ def _plain(node: dict[str, Any]) -> bool:
     kind = node["type"]
     if kind not in _PLAIN_NODES or _WIDENING_KEYS & node.keys():
         return False
+    if not _describes_only(node.get("metadata") or {}):
+        return False
     if kind == "model":
         config = node.get("config") or {}
         return bool(
@@ -129,6 +138,7 @@ def _plain(node: dict[str, Any]) -> bool:
             and not node.get("root_model")
             and "post_init" not in node
             and set(config) <= _SAFE_CONFIG
+            and _schema_from_fields(node.get("cls"))
         )
     if kind == "model-field":  # AliasChoices or AliasPath read names the schema does not give
         return isinstance(node.get("validation_alias", ""), str)
@@ -136,6 +146,35 @@ def _plain(node: dict[str, Any]) -> bool:
         return bool(node.get("keys_schema", {}).get("type") == "str")
     if kind == "union":
         return bool(node.get("mode", "smart") == "smart")
+    return True
+
+
+def _schema_from_fields(cls: Any) -> bool:
+    """Whether the model's JSON schema (so the document) is what pydantic writes of it."""
+    config = getattr(cls, "model_config", {})
+    method = getattr(cls, "model_json_schema", None)
+    return (
+        config.get("json_schema_extra") is None
+        and config.get("json_schema_mode_override") is None
+        and getattr(method, "__func__", None) is _JSON_SCHEMA_METHOD
+    )
+
+
+def _describes_only(metadata: dict[str, Any]) -> bool:
+    """Whether a node's metadata leaves its JSON schema as pydantic writes it from the node.
+
+    ``json_schema_extra``, ``WithJsonSchema`` or a ``__get_pydantic_json_schema__`` of its
+    own could make the document say what the node does not check (``minimum``...).
+    """
+    for key, value in metadata.items():
+        if key == "pydantic_js_updates":
+            if not set(value) <= _ANNOTATIONS:
+                return False
+        elif key == "pydantic_js_functions":
+            if any(getattr(f, "__func__", None) is not _MODEL_JSON_SCHEMA for f in value):
+                return False
+        else:  # pydantic_js_extra, pydantic_js_annotation_functions, anything unknown
+            return False
     return True
 
 
@@ -162,7 +201,11 @@ def twin_models(
         for name in (own.__name__, f"{own.__name__}Input"):
             made = getattr(models, name, None)
             if isinstance(made, type) and issubclass(made, BaseModel) and made not in twins:
-                if checks_only_its_schema(own) and _same_schema(own, made):
+                if (
+                    checks_only_its_schema(own)
+                    and checks_only_its_schema(made)
+                    and _same_schema(own, made)
+                ):
                     twins[made] = own
                 break
     return twins

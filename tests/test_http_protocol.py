@@ -68,6 +68,39 @@ async def app(scope: Any, receive: Any, send: Any) -> None:
         await _respond(send, 200, b"[]", [[b"Content-Length", b"2"], [b"X-Kind", b"list"]])
     elif path == "/close":
         await _respond(send, 200, b"bye", [(b"connection", b"close"), (b"content-length", b"3")])
+    elif path == "/too-long":
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]}
+        )
+        await send({"type": "http.response.body", "body": b"abc"})
+    elif path == "/too-short":
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"5")]}
+        )
+        await send({"type": "http.response.body", "body": b"abc"})
+    elif path == "/bytearray-headers":
+        headers = [
+            (bytearray(b"Content-Length"), bytearray(b"2")),
+            (bytearray(b"X-K"), bytearray(b"v")),
+        ]
+        await _respond(send, 200, b"ba", headers)
+    elif path == "/memoryview-body":
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"4")]}
+        )
+        await send({"type": "http.response.body", "body": memoryview(b"view")})
+    elif path == "/cookie":
+        body = b"{}"
+        cookie = (b"set-cookie", b"session=%s" % scope["query_string"])
+        await _respond(send, 200, body, [cookie, (b"content-length", b"2")])
+    elif path == "/asgi":  # each request must get its own scope["asgi"]
+        seen = dict(scope["asgi"])
+        scope["asgi"]["touched"] = True
+        await _respond(send, 200, json.dumps(seen, sort_keys=True).encode())
+    elif path == "/two-receivers":  # two receives waiting at once both go on
+        first, second = await asyncio.gather(receive(), receive())
+        seen = [[m["type"], len(m.get("body", b"")), m.get("more_body")] for m in (first, second)]
+        await _respond(send, 200, json.dumps(seen).encode())
     elif path == "/until-disconnect":
         await _read_body(receive)
         message = await receive()  # waits: the whole body was read
@@ -203,6 +236,13 @@ CASES: dict[str, list[bytes]] = {
     "no response": [_request(b"/no-response")],
     "malformed request": [b"NOT HTTP AT ALL\r\n\r\n"],
     "100-continue": [_request(body=b"expected", extra=b"Expect: 100-continue\r\n")],
+    "body longer than content-length": [_request(b"/too-long", method=b"GET")],
+    "body shorter than content-length": [_request(b"/too-short", method=b"GET")],
+    "bytearray headers": [_request(b"/bytearray-headers", method=b"GET")],
+    "memoryview body": [_request(b"/memoryview-body", method=b"GET")],
+    "own asgi scope per request": [
+        _request(b"/asgi", method=b"GET", close=False) + _request(b"/asgi", method=b"GET")
+    ],
 }
 
 
@@ -252,6 +292,60 @@ def test_body_sent_in_pieces(servers: dict[str, _Served]) -> None:
     ours = _exchange(servers["dosirak"].port, pieces, pause=0.02)
     assert _normalized(ours) == _normalized(_exchange(servers["uvicorn"].port, pieces, pause=0.02))
     assert hashlib.sha256(body).hexdigest().encode() in ours
+
+
+def test_two_receives_waiting_at_once(servers: dict[str, _Served]) -> None:
+    request = _request(b"/two-receivers", body=b"late body")
+    pieces = [request[: -len(b"late body")], b"late body"]
+    ours = _exchange(servers["dosirak"].port, pieces, pause=0.1)
+    assert _normalized(ours) == _normalized(_exchange(servers["uvicorn"].port, pieces, pause=0.1))
+    assert ours.startswith(b"HTTP/1.1 200 OK")
+
+
+def test_header_checks_cache_no_varying_values(servers: dict[str, _Served]) -> None:
+    from dosirak.runtime import _http
+
+    for secret in (b"s3cret-1", b"s3cret-2"):
+        answer = _exchange(servers["dosirak"].port, [_request(b"/cookie?" + secret, method=b"GET")])
+        assert b"set-cookie: session=" + secret in answer
+    cached_names = set(_http._checked.values())
+    assert b"set-cookie" not in cached_names
+    assert b"content-length" not in cached_names
+    assert not any(b"s3cret" in value for _, value in _http._checked)
+
+
+class _StandInWebSocket(asyncio.Protocol):
+    """Takes an upgraded connection as uvicorn hands it over: answers 101, then closes."""
+
+    def __init__(self, config: Any, server_state: Any, app_state: Any) -> None:
+        self.transport: Any = None
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        if data.startswith(b"GET /socket HTTP/1.1\r\n"):
+            self.transport.write(b"HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\n\r\n")
+        self.transport.close()
+
+
+def test_websocket_upgrade_as_first_request() -> None:
+    ours = _Served(HTTP_PROTOCOL, ws=_StandInWebSocket)
+    theirs = _Served("httptools", ws=_StandInWebSocket)
+    upgrade = _request(
+        b"/socket",
+        method=b"GET",
+        close=False,
+        extra=b"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n",
+    )
+    try:
+        answer = _exchange(ours.port, [upgrade])
+        assert answer.startswith(b"HTTP/1.1 101 Switching Protocols")
+        assert _normalized(answer) == _normalized(_exchange(theirs.port, [upgrade]))
+    finally:
+        ours.stop()
+        theirs.stop()
 
 
 def test_headers_of_a_stream_come_before_its_first_chunk(servers: dict[str, _Served]) -> None:

@@ -13,10 +13,14 @@ from pydantic import (
     AliasChoices,
     BaseModel,
     BeforeValidator,
+    ConfigDict,
     Field,
+    GetJsonSchemaHandler,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
+from pydantic_core import CoreSchema
 from starlette.testclient import TestClient
 
 import dosirak
@@ -78,6 +82,42 @@ class WithPostInit(BaseModel):
         pass
 
 
+class FieldExtra(BaseModel):
+    """Its document says minimum 5, which the model itself does not check."""
+
+    quantity: int = Field(json_schema_extra={"minimum": 5})
+
+
+class ConfigExtra(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"required": ["a", "b"]})
+    a: int
+    b: int = 0
+
+
+class OwnJsonSchema(BaseModel):
+    a: int
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> dict[str, Any]:
+        schema: dict[str, Any] = handler(core_schema)
+        schema["properties"]["a"]["maximum"] = 3
+        return schema
+
+
+class Described(BaseModel):
+    a: int = Field(title="A", description="an a", examples=[1], deprecated=True)
+
+
+class Later(BaseModel):
+    child: LaterChild | None = None
+
+
+class LaterChild(BaseModel):  # defined after the model that refers to it
+    x: int
+
+
 def _model(name: str, annotation: Any, **config: Any) -> type[BaseModel]:
     namespace = {"__annotations__": {"value": annotation}, "model_config": config}
     return type(name, (BaseModel,), namespace)
@@ -87,6 +127,8 @@ def test_plain_models_are_recognised() -> None:
     assert checks_only_its_schema(Order)
     assert checks_only_its_schema(Item)
     assert checks_only_its_schema(_model("Limited", str, str_max_length=5, extra="forbid"))
+    assert checks_only_its_schema(Described)  # annotations do not change what is accepted
+    assert checks_only_its_schema(Later)  # built once its forward reference resolves
 
 
 @pytest.mark.parametrize(
@@ -104,6 +146,13 @@ def test_plain_models_are_recognised() -> None:
         _model("AnEnum", Colour),
         _model("IntKeys", dict[int, str]),
         _model("Choices", Annotated[int, Field(validation_alias=AliasChoices("a", "b"))]),
+        FieldExtra,
+        ConfigExtra,
+        OwnJsonSchema,
+        _model("Replaced", Annotated[int, WithJsonSchema({"type": "integer", "maximum": 3})]),
+        _model("ModeOverride", int, json_schema_mode_override="serialization"),
+        _model("LocByName", int, loc_by_alias=False),
+        _model("Dangling", "NotDefinedAnywhere"),
     ],
     ids=lambda model: model.__name__,
 )
@@ -123,6 +172,10 @@ def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dosirak.Service:
 
     @svc.api(input=Json(pydantic_model=Widened), output=Json())
     def widened(body: Widened) -> int:
+        return body.quantity
+
+    @svc.api(input=Json(pydantic_model=FieldExtra), output=Json())
+    def extra(body: FieldExtra) -> int:
         return body.quantity
 
     return svc
@@ -167,3 +220,11 @@ def test_a_widening_validator_does_not_widen_the_document(service: dosirak.Servi
         assert client.post("/widened", json={"quantity": 7}).json() == 7
         refused = client.post("/widened", json={"quantity": "seven"})
     assert refused.status_code == 422
+
+
+def test_what_the_document_adds_is_still_checked(service: dosirak.Service) -> None:
+    with TestClient(service.asgi_app) as client:
+        assert client.post("/extra", json={"quantity": 5}).json() == 5
+        refused = client.post("/extra", json={"quantity": 3})
+    assert refused.status_code == 422
+    assert [error["loc"] for error in refused.json()["errors"]] == [["body", "quantity"]]

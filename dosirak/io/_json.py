@@ -56,9 +56,13 @@ class Json(IODescriptor):
         try:
             return self._adapter.validate_python(_wire_data(value))
         except ValidationError as exc:  # the service's own model is stricter than its schema
+            items = validation_items(exc, "body")
+            count = len(items)
+            # Worded as the json codec words it, which checks twin models in one go.
             raise UnprocessableContent(
-                f"the body does not fit {_type_name(self.pydantic_model)}",
-                validation_items(exc, "body"),
+                f"the body does not fit {_type_name(self.pydantic_model)}: "
+                f"{count} error{'s' if count > 1 else ''}",
+                items,
             ) from None
 
     def io_spec(self) -> dict[str, Any]:
