@@ -7,30 +7,10 @@ descriptor, an entry here, and a codec module in ``dosirak.runtime.codecs``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ._kind_file import file_media_types, file_schema, file_summary
-from ._kind_image import image_media_types, image_params, image_schema, image_summary
-from ._kind_multipart import (
-    multipart_encoding,
-    multipart_imports,
-    multipart_media_types,
-    multipart_params,
-    multipart_python_type,
-    multipart_schema,
-    multipart_summary,
-)
-from ._kind_pandas import (
-    frame_media_types,
-    frame_params,
-    frame_schema,
-    frame_summary,
-    series_params,
-    series_schema,
-    series_summary,
-)
 from ._names import ClassName
 from ._schemas import ndarray_schema
 
@@ -133,7 +113,7 @@ def _text_schema(
     return {"type": "string"}
 
 
-KINDS: dict[str, Kind] = {
+_BUILT_IN: dict[str, Kind] = {
     "ndarray": Kind(
         name="ndarray",
         media_types=lambda spec: (JSON, NPY),
@@ -174,7 +154,13 @@ KINDS: dict[str, Kind] = {
             f"form fields validated as {spec['model']}" if spec.get("model") else "form fields"
         ),
     ),
-    "image": Kind(
+}
+
+
+def _image_kind() -> Kind:
+    from ._kind_image import image_media_types, image_params, image_schema, image_summary
+
+    return Kind(
         name="image",
         media_types=image_media_types,
         schema=image_schema,
@@ -182,16 +168,34 @@ KINDS: dict[str, Kind] = {
         imports=lambda spec: ("import PIL.Image as _PILImage",),
         params=image_params,
         summary=image_summary,
-    ),
-    "file": Kind(
+    )
+
+
+def _file_kind() -> Kind:
+    from ._kind_file import file_media_types, file_schema, file_summary
+
+    return Kind(
         name="file",
         media_types=file_media_types,
         schema=file_schema,
         python_type=lambda spec: "_t.IO[bytes]",
         params=lambda spec: [],
         summary=file_summary,
-    ),
-    "multipart": Kind(
+    )
+
+
+def _multipart_kind() -> Kind:
+    from ._kind_multipart import (
+        multipart_encoding,
+        multipart_imports,
+        multipart_media_types,
+        multipart_params,
+        multipart_python_type,
+        multipart_schema,
+        multipart_summary,
+    )
+
+    return Kind(
         name="multipart",
         media_types=multipart_media_types,
         schema=multipart_schema,
@@ -200,8 +204,13 @@ KINDS: dict[str, Kind] = {
         summary=multipart_summary,
         encoding=multipart_encoding,
         imports=multipart_imports,
-    ),
-    "dataframe": Kind(
+    )
+
+
+def _dataframe_kind() -> Kind:
+    from ._kind_pandas import frame_media_types, frame_params, frame_schema, frame_summary
+
+    return Kind(
         name="dataframe",
         media_types=frame_media_types,
         schema=frame_schema,
@@ -209,8 +218,13 @@ KINDS: dict[str, Kind] = {
         imports=lambda spec: ("import pandas as _pd",),
         params=frame_params,
         summary=frame_summary,
-    ),
-    "series": Kind(
+    )
+
+
+def _series_kind() -> Kind:
+    from ._kind_pandas import frame_media_types, series_params, series_schema, series_summary
+
+    return Kind(
         name="series",
         media_types=frame_media_types,
         schema=series_schema,
@@ -218,5 +232,39 @@ KINDS: dict[str, Kind] = {
         imports=lambda spec: ("import pandas as _pd",),
         params=series_params,
         summary=series_summary,
-    ),
-}
+    )
+
+
+class _Kinds(Mapping[str, Kind]):
+    """The kinds by name. Those needing a module of their own (pandas, multipart, image,
+    file) load it on first lookup: a served service builds its document with only the
+    kinds it declares, which keeps its start-up short."""
+
+    def __init__(self, built: dict[str, Kind], lazy: dict[str, Callable[[], Kind]]) -> None:
+        self._built = dict(built)
+        self._lazy = lazy
+        self._names = (*built, *lazy)
+
+    def __getitem__(self, name: str) -> Kind:
+        kind = self._built.get(name)
+        if kind is None:
+            kind = self._built[name] = self._lazy[name]()  # KeyError for an unknown kind
+        return kind
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+KINDS: Mapping[str, Kind] = _Kinds(
+    _BUILT_IN,
+    {
+        "image": _image_kind,
+        "file": _file_kind,
+        "multipart": _multipart_kind,
+        "dataframe": _dataframe_kind,
+        "series": _series_kind,
+    },
+)

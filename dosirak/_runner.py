@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, overload
 
 import anyio
-import anyio.from_thread
 import anyio.to_thread
 
 from dosirak.runtime import _deadline, _inline
@@ -150,6 +149,8 @@ class _InProcess:
     def call(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         fn, is_coroutine = self._bound(method)
         if is_coroutine:
+            import anyio.from_thread  # lazy: only sync calls of async methods need it
+
             try:
                 return anyio.from_thread.run(lambda: fn(*args, **kwargs))
             except RuntimeError:  # not in a worker thread of a running loop
@@ -222,6 +223,8 @@ class RunnerMethod:
         if self.batching and not kwargs and in_worker_thread:
             deadline = _deadline.request_deadline.get()
             started = time.perf_counter()
+            import anyio.from_thread  # lazy: a served async-only service never loads it
+
             try:  # from a sync API function: hand the call to the event loop's batcher
                 result = anyio.from_thread.run(self._batched, args, deadline)
             except anyio.NoEventLoopError:
@@ -320,7 +323,7 @@ class Runner:
 
         for method in self.methods.values():  # an unknown policy name fails here, not later
             make_policy(method.batching_policy, method.max_batch_size, 1.0)
-        from dosirak.runtime._workers import worker_environments
+        from dosirak.runtime._resources import worker_environments
 
         if workers is not None and workers < 1:
             raise ValueError(f"runner {self.name!r}: workers must be at least 1, not {workers}")
@@ -402,7 +405,8 @@ class Runner:
         if self.workers is None and not production:
             await anyio.to_thread.run_sync(self.init_local)
             return
-        from dosirak.runtime._workers import WorkerProcesses, default_worker_count
+        from dosirak.runtime._resources import default_worker_count
+        from dosirak.runtime._workers import WorkerProcesses
 
         count = self.workers if self.workers is not None else default_worker_count(self)
         if target is None:

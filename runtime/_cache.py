@@ -57,6 +57,11 @@ def generate_cached(service: Service) -> Path:
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target.parent))
     try:
         write_files(files, staging)
+        # Bytecode goes in with the entry: a server run with PYTHONDONTWRITEBYTECODE (or on
+        # a read-only cache) would otherwise compile the generated modules at every start.
+        import compileall
+
+        compileall.compile_dir(staging / "server", ddir=target / "server", quiet=2)
         try:
             staging.rename(target)  # atomic: a half-written cache entry is never visible
         except OSError:

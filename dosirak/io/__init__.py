@@ -5,13 +5,11 @@ Example::
     from dosirak.io import NumpyNdarray, Json, Text
 """
 
+from typing import TYPE_CHECKING
+
 from ._base import IODescriptor
-from ._file import File, UploadedFile
-from ._image import Image
 from ._json import Json
-from ._multipart import Multipart
 from ._numpy import NumpyNdarray
-from ._pandas import PandasDataFrame, PandasSeries
 from ._text import Text
 
 __all__ = [
@@ -26,3 +24,34 @@ __all__ = [
     "Text",
     "UploadedFile",
 ]
+
+# The other descriptors load on first use: a served service imports only the ones it
+# declares, which keeps the server's start-up and memory small.
+_LAZY = {
+    "File": "_file",
+    "Image": "_image",
+    "Multipart": "_multipart",
+    "PandasDataFrame": "_pandas",
+    "PandasSeries": "_pandas",
+    "UploadedFile": "_file",
+}
+
+if TYPE_CHECKING:
+    from ._file import File, UploadedFile
+    from ._image import Image
+    from ._multipart import Multipart
+    from ._pandas import PandasDataFrame, PandasSeries
+else:
+
+    def __getattr__(name: str) -> object:
+        module = _LAZY.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        import importlib
+
+        value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+        globals()[name] = value
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted(set(globals()) | set(__all__))

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-import numpy.typing as npt
 
 from ._base import IODescriptor
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 __all__ = ["NumpyNdarray"]
 

@@ -101,7 +101,7 @@ class Model:
         passes framework options (``device=`` for pytorch).
         """
         from dosirak._runner import Runner
-        from dosirak.runtime._workers import cpu_cores
+        from dosirak.runtime._resources import cpu_cores
 
         runner = name if name is not None else self.tag.name
         params = dict(init_params or {})
