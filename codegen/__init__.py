@@ -42,16 +42,9 @@ if TYPE_CHECKING:
     from ._serialize import document_bytes
     from ._validate import InvalidDocumentError, validate_document
 else:
+    from dosirak._lazy import lazy_attributes
 
-    def __getattr__(name: str) -> object:
-        module = _EXPORTS.get(name)
-        if module is None:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        import importlib
-
-        value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-        globals()[name] = value
-        return value
+    __getattr__ = lazy_attributes(__name__, _EXPORTS)
 
 
 __all__ = [

@@ -9,7 +9,7 @@ Example::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ._app import app_for_service, build_app
@@ -26,21 +26,19 @@ __all__ = [
     "load_generated",
 ]
 
-_LAZY = {
-    "app_for_directory": "._handlers",
-    "HandlerError": "._handlers",
-    "app_for_service": "._app",
-    "build_app": "._app",
-    "GeneratedServer": "._generated",
-    "StaleGeneratedCodeError": "._generated",
-    "load_generated": "._generated",
-}
+if not TYPE_CHECKING:
+    from dosirak._lazy import lazy_attributes
 
-
-def __getattr__(name: str) -> Any:
     # Lazy, so that `import dosirak` does not pay for Starlette's app machinery.
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name], __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    __getattr__ = lazy_attributes(
+        __name__,
+        {
+            "app_for_directory": "_handlers",
+            "HandlerError": "_handlers",
+            "app_for_service": "_app",
+            "build_app": "_app",
+            "GeneratedServer": "_generated",
+            "StaleGeneratedCodeError": "_generated",
+            "load_generated": "_generated",
+        },
+    )

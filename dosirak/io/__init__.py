@@ -42,16 +42,9 @@ if TYPE_CHECKING:
     from ._multipart import Multipart
     from ._pandas import PandasDataFrame, PandasSeries
 else:
+    from dosirak._lazy import lazy_attributes
 
-    def __getattr__(name: str) -> object:
-        module = _LAZY.get(name)
-        if module is None:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        import importlib
-
-        value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-        globals()[name] = value
-        return value
+    __getattr__ = lazy_attributes(__name__, _LAZY)
 
     def __dir__() -> list[str]:
         return sorted(set(globals()) | set(__all__))
