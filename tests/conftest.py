@@ -118,6 +118,16 @@ def serve_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[
 
 
 @pytest.fixture(scope="session")
+def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One mypy cache for every ``mypy --strict`` run of generated code in the session.
+
+    Analysing numpy, pydantic and starlette takes most of each run; mypy checks each cached
+    module against its source's hash and its dependencies, so sharing the cache is safe.
+    """
+    return str(tmp_path_factory.mktemp("mypy-cache"))
+
+
+@pytest.fixture(scope="session")
 def iris_server(serve_target: Callable[[str], Served]) -> Served:
     return serve_target(IRIS_TARGET)
 

@@ -67,15 +67,14 @@ def test_golden_code_is_ruff_clean(case: str) -> None:
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_golden_code_passes_mypy_strict(case: str, tmp_path: Path) -> None:
+def test_golden_code_passes_mypy_strict(case: str, mypy_cache: str) -> None:
     result = _run(
         sys.executable,
         "-m",
         "mypy",
         "--strict",
-        "--no-incremental",
         "--cache-dir",
-        str(tmp_path / "mypy"),
+        mypy_cache,
         "server",
         cwd=HERE / case,
     )

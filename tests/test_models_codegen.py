@@ -512,7 +512,9 @@ def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def mypy_results(gen31: Generated, gen30: Generated) -> dict[str, subprocess.CompletedProcess[str]]:
+def mypy_results(
+    gen31: Generated, gen30: Generated, mypy_cache: str
+) -> dict[str, subprocess.CompletedProcess[str]]:
     """mypy --strict over each generated package, run once per document (it is slow)."""
     results = {}
     for label, generated in (("3.1", gen31), ("3.0", gen30)):
@@ -522,7 +524,7 @@ def mypy_results(gen31: Generated, gen30: Generated) -> dict[str, subprocess.Com
             "mypy",
             "--strict",
             "--cache-dir",
-            str(generated.root / ".mypy_cache"),
+            mypy_cache,
             str(generated.root / "server"),
             cwd=generated.root,
         )

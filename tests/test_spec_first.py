@@ -442,7 +442,9 @@ def test_the_generated_client_calls_the_server(implemented: Path, tmp_path: Path
         stop_server(served)
 
 
-def test_the_generated_client_types_an_optional_body_as_optional(zoo: Path, tmp_path: Path) -> None:
+def test_the_generated_client_types_an_optional_body_as_optional(
+    zoo: Path, tmp_path: Path, mypy_cache: str
+) -> None:
     (project,) = (zoo / "client").iterdir()
     package = shutil.copytree(project / project.name, tmp_path / project.name)
     code = (package / "client.py").read_text()
@@ -462,7 +464,16 @@ def test_the_generated_client_types_an_optional_body_as_optional(zoo: Path, tmp_
         )
     )
     mypy = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", project.name, "use.py"],
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--cache-dir",
+            mypy_cache,
+            project.name,
+            "use.py",
+        ],
         capture_output=True,
         text=True,
         check=False,
