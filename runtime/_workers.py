@@ -30,20 +30,14 @@ import anyio.from_thread
 
 from . import _metrics as metrics
 from ._deadline import seconds_left
-from ._resources import cpu_cores, default_worker_count, worker_environments
+from ._resources import worker_environments
 from ._wire import WireClosed, read_async, write_async
 from .errors import ProblemError, ServiceUnavailable
 
 if TYPE_CHECKING:
     from dosirak import Runner
 
-__all__ = [
-    "RunnerWorkerError",
-    "WorkerProcesses",
-    "cpu_cores",
-    "default_worker_count",
-    "worker_environments",
-]
+__all__ = ["RunnerWorkerError", "WorkerProcesses"]
 
 logger = logging.getLogger("dosirak.runners")
 

@@ -28,6 +28,7 @@ __all__ = [
     "UnprocessableContent",
     "UnsupportedMediaType",
     "http_problem",
+    "unfit",
     "validation_items",
 ]
 
@@ -52,6 +53,18 @@ def validation_items(exc: Any, *where: str | int) -> list[ErrorItem]:
     """A pydantic ``ValidationError``'s findings, each located under ``where``."""
     errors = exc.errors(include_url=False, include_context=False, include_input=False)
     return [ErrorItem((*where, *e["loc"]), e["msg"], e["type"]) for e in errors]
+
+
+def unfit(what: str, exc: Any) -> UnprocessableContent:
+    """422 for a pydantic ``ValidationError`` of the request body, counting its findings.
+
+    Example::
+
+        raise unfit("the body does not fit Order", exc)  # "...: 2 errors", each located
+    """
+    items = validation_items(exc, "body")
+    count = len(items)
+    return UnprocessableContent(f"{what}: {count} error{'s' if count > 1 else ''}", items)
 
 
 @dataclass

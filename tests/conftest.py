@@ -118,13 +118,14 @@ def serve_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[
 
 
 @pytest.fixture(scope="session")
-def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """One mypy cache for every ``mypy --strict`` run of generated code in the session.
+def mypy_strict(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, ...]:
+    """``mypy --strict`` with one cache for every run of generated code in the session.
 
     Analysing numpy, pydantic and starlette takes most of each run; mypy checks each cached
     module against its source's hash and its dependencies, so sharing the cache is safe.
     """
-    return str(tmp_path_factory.mktemp("mypy-cache"))
+    cache = str(tmp_path_factory.mktemp("mypy-cache"))
+    return (sys.executable, "-m", "mypy", "--strict", "--cache-dir", cache)
 
 
 @pytest.fixture(scope="session")

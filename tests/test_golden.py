@@ -67,15 +67,6 @@ def test_golden_code_is_ruff_clean(case: str) -> None:
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_golden_code_passes_mypy_strict(case: str, mypy_cache: str) -> None:
-    result = _run(
-        sys.executable,
-        "-m",
-        "mypy",
-        "--strict",
-        "--cache-dir",
-        mypy_cache,
-        "server",
-        cwd=HERE / case,
-    )
+def test_golden_code_passes_mypy_strict(case: str, mypy_strict: tuple[str, ...]) -> None:
+    result = _run(*mypy_strict, "server", cwd=HERE / case)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -513,21 +513,12 @@ def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def mypy_results(
-    gen31: Generated, gen30: Generated, mypy_cache: str
+    gen31: Generated, gen30: Generated, mypy_strict: tuple[str, ...]
 ) -> dict[str, subprocess.CompletedProcess[str]]:
     """mypy --strict over each generated package, run once per document (it is slow)."""
     results = {}
     for label, generated in (("3.1", gen31), ("3.0", gen30)):
-        results[label] = _run(
-            sys.executable,
-            "-m",
-            "mypy",
-            "--strict",
-            "--cache-dir",
-            mypy_cache,
-            str(generated.root / "server"),
-            cwd=generated.root,
-        )
+        results[label] = _run(*mypy_strict, str(generated.root / "server"), cwd=generated.root)
     return results
 
 

@@ -443,7 +443,7 @@ def test_the_generated_client_calls_the_server(implemented: Path, tmp_path: Path
 
 
 def test_the_generated_client_types_an_optional_body_as_optional(
-    zoo: Path, tmp_path: Path, mypy_cache: str
+    zoo: Path, tmp_path: Path, mypy_strict: tuple[str, ...]
 ) -> None:
     (project,) = (zoo / "client").iterdir()
     package = shutil.copytree(project / project.name, tmp_path / project.name)
@@ -464,16 +464,7 @@ def test_the_generated_client_types_an_optional_body_as_optional(
         )
     )
     mypy = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mypy",
-            "--strict",
-            "--cache-dir",
-            mypy_cache,
-            project.name,
-            "use.py",
-        ],
+        [*mypy_strict, project.name, "use.py"],
         capture_output=True,
         text=True,
         check=False,

@@ -29,8 +29,6 @@ NEEDS_SKIPPING = {
 }
 RUFF = ["--no-cache", "--isolated", "--line-length", "100", "--target-version", "py310"]
 
-MYPY = (sys.executable, "-m", "mypy", "--strict")
-
 
 def _folder(name: str) -> str:
     return re.sub(r"\W", "_", name.rsplit(".", 1)[0])
@@ -82,7 +80,7 @@ def test_what_the_server_leaves_to_handlers_is_listed() -> None:
 
 
 def test_generated_code_is_ruff_clean_and_mypy_strict(
-    servers: dict[str, Path], mypy_cache: str
+    servers: dict[str, Path], mypy_strict: tuple[str, ...]
 ) -> None:
     directories = [str(d) for d in servers.values()]
     for args in (["format", "--check"], ["check", "--select", "E,F,W,I,B,UP,SIM,RUF"]):
@@ -105,7 +103,7 @@ def test_generated_code_is_ruff_clean_and_mypy_strict(
         assert ruff.returncode == 0, ruff.stdout + ruff.stderr
     # Each directory is a package (server/, handlers.py); clients are checked elsewhere.
     mypy = subprocess.run(
-        [*MYPY, "--cache-dir", mypy_cache, "--exclude", "/client/", *directories],
+        [*mypy_strict, "--exclude", "/client/", *directories],
         capture_output=True,
         text=True,
         check=False,

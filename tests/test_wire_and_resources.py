@@ -8,8 +8,8 @@ import threading
 
 import numpy as np
 import pytest
+from dosirak.runtime._resources import default_worker_count, worker_environments
 from dosirak.runtime._wire import WireClosed, encode, read_async, read_sync, write_sync
-from dosirak.runtime._workers import default_worker_count, worker_environments
 
 import dosirak
 

@@ -5,7 +5,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import to_jsonable_python
 
-from dosirak.runtime.errors import UnprocessableContent, validation_items
+from dosirak.runtime.errors import unfit
 
 from ._base import IODescriptor
 
@@ -56,14 +56,7 @@ class Json(IODescriptor):
         try:
             return self._adapter.validate_python(_wire_data(value))
         except ValidationError as exc:  # the service's own model is stricter than its schema
-            items = validation_items(exc, "body")
-            count = len(items)
-            # Worded as the json codec words it, which checks twin models in one go.
-            raise UnprocessableContent(
-                f"the body does not fit {_type_name(self.pydantic_model)}: "
-                f"{count} error{'s' if count > 1 else ''}",
-                items,
-            ) from None
+            raise unfit(f"the body does not fit {_type_name(self.pydantic_model)}", exc) from None
 
     def io_spec(self) -> dict[str, Any]:
         return {

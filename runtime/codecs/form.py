@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..context import Context
-from ..errors import BadRequest, ErrorItem, UnprocessableContent, validation_items
+from ..errors import BadRequest, ErrorItem, UnprocessableContent, unfit
 from ._framing import Limits, ResponseValidationError, read_body
 from .json import _adapter
 
@@ -60,8 +60,7 @@ def decode(body: bytes, content_type: str, *, model: Any) -> Any:
             return model.model_validate(fields, by_alias=True, by_name=False)
         return _adapter(model).validate_python(fields, by_alias=True, by_name=False)
     except ValidationError as exc:
-        items = validation_items(exc, "body")
-        raise UnprocessableContent(f"the form does not fit: {len(items)} error(s)", items) from None
+        raise unfit("the form does not fit", exc) from None
 
 
 @functools.cache

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..context import Context
-from ..errors import BadRequest, UnprocessableContent, validation_items
+from ..errors import BadRequest, unfit
 from ._framing import Limits, ResponseValidationError, read_body
 
 __all__ = ["JSON", "adopt_twins", "decode", "encode", "loads", "read", "to_bytes"]
@@ -75,12 +75,7 @@ def decode(body: bytes, content_type: str, *, model: Any) -> Any:
         errors = exc.errors(include_url=False, include_context=False, include_input=False)
         if any(e["type"] == "json_invalid" for e in errors):
             raise BadRequest(f"the body is not valid JSON: {errors[0]['msg']}") from None
-        items = validation_items(exc, "body")
-        count = len(items)
-        raise UnprocessableContent(
-            f"the body does not fit {_name(model)}: {count} error{'s' if count > 1 else ''}",
-            items,
-        ) from None
+        raise unfit(f"the body does not fit {_name(model)}", exc) from None
 
 
 def _default(value: object) -> object:
