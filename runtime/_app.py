@@ -191,7 +191,7 @@ def app_for_service(
 
     from ._binding import bind_service
     from ._cache import generate_cached
-    from ._twins import twin_models
+    from ._twins import answer_twins, twin_models
     from .codecs.json import adopt_twins
 
     directory = generate_cached(service) if generated_dir is None else Path(generated_dir)
@@ -205,5 +205,5 @@ def app_for_service(
                 f"{service.name!r}; regenerate it with `dosirak gen`"
             )
     operations = bind_service(service, generated.routes.OPERATION_NAMES)
-    adopt_twins(twin_models(service, generated))
+    adopt_twins(twin_models(service, generated), answer_twins(service, generated))
     return build_app(generated, operations, runners=service.runners, **options)

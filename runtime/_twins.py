@@ -7,6 +7,12 @@ about half the server's work on a small JSON request. When the service's model c
 what the document says (`checks_only_its_schema`) and its JSON schema is the generated
 model's, validating the body into it once is the same check; the json codec then does
 that (`dosirak.runtime.codecs.json.adopt_twins`).
+
+Answers likewise: a result of the service's model is checked against the generated model
+(through JSON-able data, then written by the generated model). When the service's model
+also writes its fields as pydantic writes plain fields (`writes_only_its_schema`) and gives
+the same serialization schema, the codec checks the result with the service's own model and
+writes that: the same check and the same JSON, with less copying.
 """
 
 from __future__ import annotations
@@ -16,13 +22,14 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode
 
 if TYPE_CHECKING:
     from dosirak import Service
 
     from ._generated import GeneratedServer
 
-__all__ = ["checks_only_its_schema", "twin_models"]
+__all__ = ["answer_twins", "checks_only_its_schema", "twin_models", "writes_only_its_schema"]
 
 # pydantic-core schema nodes whose JSON check the document states in full. Anything else
 # (validator functions, sets, dates, enums, tagged unions...) may accept what the document
@@ -84,6 +91,16 @@ _SAFE_CONFIG = frozenset(
 )
 
 
+# What a field of a model may say and still be written as pydantic writes its plain value.
+_PLAIN_FIELD_KEYS = frozenset(
+    {"type", "schema", "validation_alias", "serialization_alias", "metadata", "frozen"}
+)
+# Model options that change how a value is written (``inf`` as ``Infinity``, extra fields).
+_WRITING_CONFIG = frozenset(
+    {"ser_json_timedelta", "ser_json_temporal", "ser_json_bytes", "ser_json_inf_nan"}
+)
+
+
 # JSON-schema annotations that describe a field without changing what it accepts.
 _ANNOTATIONS = frozenset({"title", "description", "examples", "deprecated"})
 _MODEL_JSON_SCHEMA = BaseModel.__get_pydantic_json_schema__.__func__  # type: ignore[attr-defined]
@@ -110,6 +127,38 @@ def checks_only_its_schema(model: type[BaseModel]) -> bool:
         if not isinstance(schema, dict):
             return False
     return all(_plain(node) for node in _nodes(schema))
+
+
+def writes_only_its_schema(model: type[BaseModel]) -> bool:
+    """Whether ``model`` is flat and writes a checked instance as pydantic writes plain fields.
+
+    It must pass `checks_only_its_schema`, hold no other model (an instance inside would be
+    taken as it is, unchecked) and have no serializer functions, computed or excluded
+    fields, extra fields or serialization options.
+
+    >>> class Order(BaseModel):
+    ...     id: int
+    ...     tags: list[str] = []
+    >>> writes_only_its_schema(Order)
+    True
+    """
+    if not checks_only_its_schema(model):
+        return False
+    models = 0
+    for node in _nodes(model.__pydantic_core_schema__):
+        if "serialization" in node or node.get("computed_fields"):
+            return False
+        kind = node["type"]
+        if kind == "model":
+            models += 1
+            config = node.get("config") or {}
+            if _WRITING_CONFIG & config.keys() or config.get("extra_fields_behavior") == "allow":
+                return False
+        elif kind in ("definitions", "definition-ref"):  # a model nested by reference
+            return False
+        if kind == "model-field" and not node.keys() <= _PLAIN_FIELD_KEYS:
+            return False
+    return models == 1
 
 
 def _nodes(value: Any) -> Iterator[dict[str, Any]]:
@@ -211,10 +260,43 @@ def twin_models(
     return twins
 
 
-def _same_schema(own: type[BaseModel], made: type[BaseModel]) -> bool:
-    """Whether both validate JSON by the same schema, whatever their models are named."""
+def answer_twins(
+    service: Service, generated: GeneratedServer
+) -> dict[type[BaseModel], type[BaseModel]]:
+    """The service's models of ``Json`` API outputs mapped to the generated response models
+    they write the same JSON as (both `writes_only_its_schema`, the same serialization
+    schema)."""
+    from dosirak.io import Json
+
+    models = importlib.import_module(f"{generated.package.__name__}.models")
+    twins: dict[type[BaseModel], type[BaseModel]] = {}
+    for api in service.apis.values():
+        descriptor = api.output
+        if not isinstance(descriptor, Json):
+            continue
+        own = descriptor.pydantic_model
+        if not (isinstance(own, type) and issubclass(own, BaseModel)) or own in twins:
+            continue
+        # The document names it after the model, with "Output" when its inputs differ.
+        for name in (own.__name__, f"{own.__name__}Output"):
+            made = getattr(models, name, None)
+            if isinstance(made, type) and issubclass(made, BaseModel):
+                if (
+                    writes_only_its_schema(own)
+                    and writes_only_its_schema(made)
+                    and _same_schema(own, made, mode="serialization")
+                ):
+                    twins[own] = made
+                break
+    return twins
+
+
+def _same_schema(
+    own: type[BaseModel], made: type[BaseModel], *, mode: JsonSchemaMode = "validation"
+) -> bool:
+    """Whether both read (or write) JSON by the same schema, whatever their models are named."""
     try:
-        mine, theirs = (m.model_json_schema(by_alias=True) for m in (own, made))
+        mine, theirs = (m.model_json_schema(by_alias=True, mode=mode) for m in (own, made))
         same: bool = _unnamed(mine, mine.get("$defs", {}), ()) == _unnamed(
             theirs, theirs.get("$defs", {}), ()
         )

@@ -10,6 +10,7 @@ import orjson
 import pytest
 from dosirak.runtime.codecs import ResponseValidationError, ndarray, negotiate, text
 from dosirak.runtime.codecs import json as json_codec
+from dosirak.runtime.codecs._response import BodyResponse
 from dosirak.runtime.codecs.json import JSON
 from dosirak.runtime.context import Context
 from dosirak.runtime.errors import (
@@ -21,6 +22,7 @@ from dosirak.runtime.errors import (
 )
 from pydantic import BaseModel, field_serializer
 from starlette.requests import Request
+from starlette.responses import Response
 
 
 def parse(value: Any, **kwargs: Any) -> np.ndarray:
@@ -328,3 +330,19 @@ def test_a_body_in_several_messages_is_read_whole_with_or_without_its_length() -
     gone = [*_chunks(b"ab", b"cd")[:1], {"type": "http.disconnect"}]
     with pytest.raises(BadRequest, match="disconnected"):
         asyncio.run(read(gone, b"4"))
+
+
+@pytest.mark.parametrize(
+    "media_type",
+    ["application/json", "application/x-npy", "text/plain", "text/csv; charset=latin-1"],
+)
+@pytest.mark.parametrize("status", [200, 201, 204, 304])
+def test_body_response_is_headed_as_starlettes(media_type: str, status: int) -> None:
+    ours = BodyResponse(b"[1,2]", media_type, status)
+    theirs = Response(b"[1,2]", status_code=status, media_type=media_type)
+    assert (ours.raw_headers, ours.body, ours.status_code, ours.media_type) == (
+        theirs.raw_headers,
+        theirs.body,
+        theirs.status_code,
+        theirs.media_type,
+    )

@@ -274,9 +274,14 @@ def test_root_path_as_uvicorn(servers: dict[str, _Served]) -> None:
     ids=["extra header", "connection header", "no default headers"],
 )
 def test_default_headers_as_uvicorn(options: dict[str, Any]) -> None:
+    keep_alive = CASES["keep-alive then close"]
+    if ("Connection", "close") in options.get("headers", []):
+        # The server closes after its first answer: requests pipelined behind it would be unread
+        # data at close, which makes the kernel reset the connection (and may drop the answer).
+        keep_alive = [_request(body=b"only", close=False)]
     ours, theirs = _Served(HTTP_PROTOCOL, **options), _Served("httptools", **options)
     try:
-        for parts in (CASES["keep-alive then close"], CASES["streamed response"]):
+        for parts in (keep_alive, CASES["streamed response"]):
             answer = _exchange(ours.port, parts)
             assert _normalized(answer) == _normalized(_exchange(theirs.port, parts))
             assert answer.startswith(b"HTTP/1.1 200 OK")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pytest
-from dosirak.runtime._twins import checks_only_its_schema
+from dosirak.runtime._twins import checks_only_its_schema, writes_only_its_schema
 from pydantic import (
     AliasChoices,
     BaseModel,
@@ -16,7 +16,10 @@ from pydantic import (
     ConfigDict,
     Field,
     GetJsonSchemaHandler,
+    PlainSerializer,
     WithJsonSchema,
+    computed_field,
+    field_serializer,
     field_validator,
     model_validator,
 )
@@ -118,6 +121,33 @@ class LaterChild(BaseModel):  # defined after the model that refers to it
     x: int
 
 
+class Receipt(BaseModel):
+    """Flat: a checked result of it is written by itself."""
+
+    id: int
+    customer: str = Field(alias="customerName")
+    quantity: int = Field(ge=0)
+    price: float
+    tags: list[str] = []
+
+
+class Loud(BaseModel):
+    word: str
+
+    @field_serializer("word")
+    def shout(self, word: str) -> str:
+        return word.upper()
+
+
+class Computed(BaseModel):
+    a: int
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def b(self) -> int:
+        return self.a + 1
+
+
 def _model(name: str, annotation: Any, **config: Any) -> type[BaseModel]:
     namespace = {"__annotations__": {"value": annotation}, "model_config": config}
     return type(name, (BaseModel,), namespace)
@@ -160,6 +190,31 @@ def test_models_that_may_accept_more_than_their_schema_are_not(model: type[BaseM
     assert not checks_only_its_schema(model)
 
 
+def test_flat_plain_models_write_only_their_schema() -> None:
+    assert writes_only_its_schema(Receipt)
+    assert writes_only_its_schema(Described)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        Order,  # holds Item: an Item instance inside would be written unchecked
+        Widened,  # reads more than its schema
+        Loud,
+        Computed,
+        _model("Excluded", Annotated[int, Field(exclude=True)]),
+        _model("Serialised", Annotated[int, PlainSerializer(str)]),
+        _model("Extras", int, extra="allow"),
+        _model("Constants", float, ser_json_inf_nan="constants"),
+    ],
+    ids=lambda model: model.__name__,
+)
+def test_models_that_may_write_other_json_are_not_written_by_themselves(
+    model: type[BaseModel],
+) -> None:
+    assert not writes_only_its_schema(model)
+
+
 @pytest.fixture
 def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dosirak.Service:
     monkeypatch.setenv("DOSIRAK_HOME", str(tmp_path / "home"))
@@ -169,6 +224,22 @@ def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dosirak.Service:
     def echo(order: Order) -> Order:
         assert type(order) is Order
         return order.model_copy(update={"price": order.price * 2})
+
+    updates: dict[str, dict[str, Any]] = {
+        "same": {},
+        "text": {"quantity": "many"},
+        "fraction": {"quantity": 2.5},
+        "negative": {"quantity": -1},
+        "digits": {"quantity": "7"},
+        "float": {"quantity": 7.0},
+        "tag": {"tags": [1]},
+    }
+
+    @svc.api(input=Json(pydantic_model=Receipt), output=Json(pydantic_model=Receipt))
+    def receipt(receipt: Receipt) -> Receipt:
+        if receipt.tags == ["unchecked"]:
+            return Receipt.model_construct(id=receipt.id)  # required fields missing
+        return receipt.model_copy(update=updates[receipt.tags[0]])
 
     @svc.api(input=Json(pydantic_model=Widened), output=Json())
     def widened(body: Widened) -> int:
@@ -228,3 +299,38 @@ def test_what_the_document_adds_is_still_checked(service: dosirak.Service) -> No
         refused = client.post("/extra", json={"quantity": 3})
     assert refused.status_code == 422
     assert [error["loc"] for error in refused.json()["errors"]] == [["body", "quantity"]]
+
+
+@pytest.mark.parametrize(
+    "case", ["same", "text", "fraction", "negative", "digits", "float", "tag", "unchecked"]
+)
+def test_a_flat_result_is_checked_and_written_by_its_own_model_with_the_same_answers(
+    service: dosirak.Service, case: str
+) -> None:
+    from dosirak.runtime.codecs import json as json_codec
+
+    body = {"id": 3, "customerName": "Ada", "quantity": 2, "price": 1.5, "tags": [case]}
+    with TestClient(service.asgi_app, raise_server_exceptions=False) as client:
+        assert json_codec._answers.get(Receipt).__name__ == "Receipt"  # type: ignore[union-attr]
+        assert Order not in json_codec._answers  # nested: written through the generated model
+        answered = client.post("/receipt", json=body)
+        # The same request, its result checked and written by the generated model.
+        saved = dict(json_codec._answers)
+        json_codec._answers.clear()
+        try:
+            general = client.post("/receipt", json=body)
+        finally:
+            json_codec._answers.update(saved)
+    assert (answered.status_code, answered.headers["content-type"]) == (
+        general.status_code,
+        general.headers["content-type"],
+    )
+    if answered.status_code == 200:
+        assert answered.content == general.content
+    else:
+        assert answered.json()["title"] == general.json()["title"]
+    fits = {"same": 2, "digits": 7, "float": 7}
+    if case in fits:
+        assert answered.json() == {**body, "quantity": fits[case]}
+    else:
+        assert answered.status_code == 500

@@ -25,6 +25,7 @@ from .._cleanup import close_after_response
 from ..context import Context
 from ..errors import BadRequest, PayloadTooLarge
 from ._framing import Limits, ResponseValidationError
+from ._response import BodyResponse
 
 __all__ = [
     "OCTET_STREAM",
@@ -213,7 +214,7 @@ def _chunks(file: IO[bytes]) -> Iterator[bytes]:
 def encode(result: object, context: Context, media_type: str) -> Response:
     """Bytes as the body; a path or a file object streamed (a file from where it stands)."""
     if isinstance(result, (bytes, bytearray, memoryview)):
-        return context.apply(Response(bytes(result), media_type=media_type))
+        return context.apply(BodyResponse(bytes(result), media_type))
     path = _as_path(result)
     if path is not None:
         return context.apply(FileResponse(path, media_type=media_type, filename=path.name))

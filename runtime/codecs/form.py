@@ -21,6 +21,7 @@ from starlette.responses import Response
 from ..context import Context
 from ..errors import BadRequest, ErrorItem, UnprocessableContent, unfit
 from ._framing import Limits, ResponseValidationError, read_body
+from ._response import BodyResponse
 from .json import _adapter
 
 __all__ = ["FORM", "decode", "encode", "read", "to_bytes"]
@@ -103,4 +104,4 @@ def to_bytes(result: object, media_type: str, *, model: Any) -> bytes:
 
 
 def encode(result: object, context: Context, media_type: str, *, model: Any) -> Response:
-    return context.apply(Response(to_bytes(result, media_type, model=model), media_type=FORM))
+    return context.apply(BodyResponse(to_bytes(result, media_type, model=model), FORM))

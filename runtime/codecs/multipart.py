@@ -56,6 +56,7 @@ from ..errors import (
     UnsupportedMediaType,
 )
 from ._framing import Limits, ResponseValidationError
+from ._response import BodyResponse
 from .file import UploadedFile, append, bounded_stream
 
 __all__ = ["FORM_DATA", "PartSpec", "decode", "encode", "encode_request", "read", "to_bytes"]
@@ -439,4 +440,4 @@ def encode(
 ) -> Response:
     """A ``multipart/form-data`` response: one part per entry of the dict the API returned."""
     content, content_type = encode_request(result, media_type, parts=parts)
-    return context.apply(Response(content, media_type=content_type))
+    return context.apply(BodyResponse(content, content_type))

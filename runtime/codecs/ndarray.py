@@ -16,6 +16,7 @@ from ..context import Context
 from ..errors import BadRequest, UnprocessableContent
 from . import _npy
 from ._framing import Limits, ResponseValidationError, read_body_buffer
+from ._response import BodyResponse
 from .json import loads
 
 __all__ = ["JSON", "NPY", "decode", "encode", "read", "to_bytes"]
@@ -320,4 +321,4 @@ def encode(
         enforce_dtype=enforce_dtype,
         enforce_shape=enforce_shape,
     )
-    return context.apply(Response(content, media_type=media_type))
+    return context.apply(BodyResponse(content, media_type))

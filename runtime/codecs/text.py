@@ -13,6 +13,7 @@ from ..context import Context
 from ..endpoint import internal_error
 from ..errors import BadRequest, ProblemError, UnsupportedMediaType
 from ._framing import Limits, ResponseValidationError, read_body
+from ._response import BodyResponse
 
 __all__ = ["EVENT_STREAM", "PLAIN", "decode", "encode", "event", "read", "to_bytes"]
 
@@ -51,7 +52,7 @@ def encode(result: object, context: Context, media_type: str, *, stream: bool = 
     """The response: the text, or with ``stream`` one server-sent event per item yielded."""
     if not stream:
         content = to_bytes(result, media_type)
-        return context.apply(Response(content, media_type="text/plain; charset=utf-8"))
+        return context.apply(BodyResponse(content, "text/plain; charset=utf-8"))
     if isinstance(result, AsyncIterator):
         items: AsyncIterator[object] = result
     elif isinstance(result, Iterator):
