@@ -217,71 +217,29 @@ def serve(
     ] = 1,
 ) -> None:
     """Serve the service with Swagger UI at /docs."""
-    from dosirak.runtime.codecs import Limits
+    # The same settings `dosirak._serve.main` reads without typer for a quicker start.
+    from ._serve import ServeError, ServeSettings
+    from ._serve import serve as run
 
-    try:
-        limits = Limits(
-            max_body_bytes=_size(max_body_size),
-            max_parts=max_parts,
-            max_part_bytes=_size(max_part_size),
-        )
-    except ValueError as exc:
-        raise _fail(str(exc)) from None
-    if not timeout > 0:
-        raise _fail(f"--timeout must be a positive number of seconds, not {timeout}")
-    from dosirak.codegen import GenerationError
-    from dosirak.runtime.server import check_processes, configure, create_app
-
-    try:
-        check_processes(workers, reload=reload)
-    except ValueError as exc:
-        raise _fail(str(exc)) from None
-
-    from ._loader import TargetError
-
-    configure(
-        target,
-        generated_dir=None if generated is None else str(generated),
-        limits=limits,
-        request_timeout_s=timeout,
-        production=production,
-    )
-    try:  # fail here, with a clear message, rather than inside uvicorn
-        app = create_app()
-    except TargetError as exc:
-        raise _fail(str(exc)) from None
-    except (GenerationError, FileNotFoundError, RuntimeError, LookupError) as exc:
-        raise _fail(str(exc), 1) from None
-    except (ImportError, SyntaxError) as exc:
-        raise _fail(f"the handlers of {target} do not import: {exc}", 1) from None
-    from dosirak.runtime.server import serve as run_server
-
-    typer.echo(f"serving {target} on http://{host}:{port} (Swagger UI at /docs)")
-    run_server(
+    settings = ServeSettings(
         target,
         host=host,
         port=port,
         reload=reload,
-        generated_dir=None if generated is None else str(generated),
-        limits=limits,
+        generated=generated,
+        max_body_size=max_body_size,
+        max_parts=max_parts,
+        max_part_size=max_part_size,
         log_level=log_level,
         access_log=access_log,
-        request_timeout_s=timeout,
+        timeout=timeout,
         production=production,
         workers=workers,
-        app=app,
     )
-
-
-def _size(text: str) -> int:
-    """Bytes from ``1048576``, ``512K``, ``100M`` or ``1G`` (powers of 1024)."""
-    units = {"K": 1024, "M": 1024**2, "G": 1024**3}
-    value = text.strip().upper().removesuffix("B").removesuffix("I")
-    factor = units.get(value[-1:], 1)
-    number = value[:-1] if value[-1:] in units else value
-    if not number.isdigit() or int(number) <= 0:
-        raise ValueError(f"size {text!r} is not a positive number of bytes (like 100M)")
-    return int(number) * factor
+    try:
+        run(settings, echo=typer.echo)
+    except ServeError as exc:
+        raise _fail(exc.message, exc.exit_code) from None
 
 
 class DiffFormat(str, Enum):
