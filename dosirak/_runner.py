@@ -31,10 +31,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, overload
 
-import anyio
-import anyio.to_thread
-
-from dosirak.runtime import _deadline, _inline
+from dosirak.runtime import _deadline, _inline, _threads
 
 if TYPE_CHECKING:
     from dosirak.runtime._batcher import Batcher
@@ -149,11 +146,9 @@ class _InProcess:
     def call(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         fn, is_coroutine = self._bound(method)
         if is_coroutine:
-            import anyio.from_thread  # lazy: only sync calls of async methods need it
-
-            try:
-                return anyio.from_thread.run(lambda: fn(*args, **kwargs))
-            except RuntimeError:  # not in a worker thread of a running loop
+            try:  # on the server's loop, from a thread that works for it
+                return _threads.call_in_loop(lambda: fn(*args, **kwargs))
+            except _threads.NotAServerThread:  # a test, a notebook: on a loop of its own
                 return asyncio.run(fn(*args, **kwargs))
         return fn(*args, **kwargs)
 
@@ -167,7 +162,7 @@ class _InProcess:
         call = functools.partial(fn, *args, **kwargs)
         if judge.inline:  # a method proven cheap runs on the loop: no thread hop
             return judge.run_inline(call)
-        return await anyio.to_thread.run_sync(judge.run_timed, call)
+        return await _method_threads.run(judge.run_timed, call)
 
     def stop(self) -> None:
         self._instance = None
@@ -223,11 +218,9 @@ class RunnerMethod:
         if self.batching and not kwargs and in_worker_thread:
             deadline = _deadline.request_deadline.get()
             started = time.perf_counter()
-            import anyio.from_thread  # lazy: a served async-only service never loads it
-
             try:  # from a sync API function: hand the call to the event loop's batcher
-                result = anyio.from_thread.run(self._batched, args, deadline)
-            except anyio.NoEventLoopError:
+                result = _threads.call_in_loop(self._batched, args, deadline)
+            except _threads.NotAServerThread:
                 pass  # not in a server's worker thread (a test, a notebook): run directly
             else:
                 waited = time.perf_counter() - started
@@ -259,6 +252,8 @@ class RunnerMethod:
 _DEFAULT_MAX_BATCH_SIZE = 100
 _DEFAULT_MAX_LATENCY_MS = 1000.0
 _METHOD_OPTIONS = {"max_batch_size", "max_latency_ms", "batching_policy", "max_queue_items"}
+# Sync methods of in-process runners that are not proven cheap run in these threads.
+_method_threads = _threads.ThreadPool(40, "dosirak-runner")
 
 
 class Runner:
@@ -403,7 +398,7 @@ class Runner:
         """Start for a server: in worker processes (``workers``, or all with ``production``),
         else in this process."""
         if self.workers is None and not production:
-            await anyio.to_thread.run_sync(self.init_local)
+            await _method_threads.run(self.init_local)
             return
         from dosirak.runtime._resources import default_worker_count
         from dosirak.runtime._workers import WorkerProcesses

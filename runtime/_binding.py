@@ -6,11 +6,8 @@ import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-import anyio
-import anyio.to_thread
-from starlette.concurrency import iterate_in_threadpool
-
 from ._inline import DEFAULT_INLINE_THRESHOLD_S, InlineJudge
+from ._threads import ThreadPool
 from .context import Context
 from .endpoint import internal_error
 from .errors import ProblemError
@@ -45,13 +42,7 @@ def bind_service(
     Sync functions run in a pool of ``threads`` threads, or on the event loop once they
     have proven to take less than ``inline_threshold_s`` (0 turns that off).
     """
-    limiter: list[anyio.CapacityLimiter] = []  # made on first use, inside the event loop
-
-    def get_limiter() -> anyio.CapacityLimiter:
-        if not limiter:
-            limiter.append(anyio.CapacityLimiter(threads))
-        return limiter[0]
-
+    pool = ThreadPool(threads, f"dosirak-{service.name}")
     missing = set(operation_names) - set(service.apis)
     if missing:
         raise LookupError(
@@ -59,7 +50,7 @@ def bind_service(
             f"{service.name!r} does not define; regenerate it"
         )
     bound = {
-        operation_names[api.name]: _operation(api, get_limiter, inline_threshold_s)
+        operation_names[api.name]: _operation(api, pool, inline_threshold_s)
         for api in service.apis.values()
         if api.name in operation_names
     }
@@ -68,7 +59,7 @@ def bind_service(
 
 def _operation(
     api: InferenceAPI,
-    get_limiter: Callable[[], anyio.CapacityLimiter],
+    pool: ThreadPool,
     inline_threshold_s: float,
 ) -> Operation:
     descriptor = api.input
@@ -83,13 +74,13 @@ def _operation(
             kwargs[context_param] = context
         try:
             if api.is_stream:
-                return await _primed(func(*args, **kwargs), get_limiter())
+                return await _primed(func(*args, **kwargs), pool)
             if api.is_async:
                 return await func(*args, **kwargs)
             bound = functools.partial(func, *args, **kwargs)
             if judge.inline:  # proven cheap: no thread hop (see _inline.py)
                 return judge.run_inline(bound)
-            return await anyio.to_thread.run_sync(judge.run_timed, bound, limiter=get_limiter())
+            return await pool.run(judge.run_timed, bound)
         except ProblemError:
             raise  # the function said what was wrong with the input (dosirak.exceptions)
         except Exception:
@@ -99,7 +90,7 @@ def _operation(
     return call
 
 
-async def _primed(generator: Any, limiter: anyio.CapacityLimiter) -> AsyncIterator[Any]:
+async def _primed(generator: Any, pool: ThreadPool) -> AsyncIterator[Any]:
     """The generator with its first item already drawn.
 
     A failure before the first item (invalid input, say) still gets a status line of its
@@ -113,9 +104,14 @@ async def _primed(generator: Any, limiter: anyio.CapacityLimiter) -> AsyncIterat
         return _chain((first,), generator)
     iterator = iter(generator)
     done = object()
-    first = await anyio.to_thread.run_sync(next, iterator, done, limiter=limiter)
-    rest = iterate_in_threadpool(iterator)
-    return _chain(() if first is done else (first,), rest)
+    first = await pool.run(next, iterator, done)
+    return _chain(() if first is done else (first,), _drawn(iterator, done, pool))
+
+
+async def _drawn(iterator: Any, done: object, pool: ThreadPool) -> AsyncIterator[Any]:
+    """The items of a sync iterator, each drawn in a thread of ``pool``."""
+    while (item := await pool.run(next, iterator, done)) is not done:
+        yield item
 
 
 async def _chain(head: tuple[Any, ...], rest: AsyncIterator[Any]) -> AsyncIterator[Any]:

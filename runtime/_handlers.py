@@ -19,11 +19,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import anyio.to_thread
 from starlette.applications import Starlette
 
-from ._binding import _Operations, _primed
+from ._binding import DEFAULT_API_THREADS, _Operations, _primed
 from ._generated import GeneratedServer, load_generated
+from ._threads import ThreadPool
 from .context import Context
 
 __all__ = ["HandlerError", "app_for_directory", "bind_handlers", "load_handlers"]
@@ -59,13 +59,14 @@ def bind_handlers(modules: list[ModuleType], operation_names: Mapping[str, str])
     """An object with one coroutine per operation, each calling the handler of that name
     (the first module that defines it wins: handlers.py before handlers_new.py)."""
     bound: dict[str, Operation] = {}
+    pool = ThreadPool(DEFAULT_API_THREADS, "dosirak-handlers")  # for sync handlers
     missing = []
     for operation_id, name in operation_names.items():
         function = next((getattr(m, name) for m in modules if hasattr(m, name)), None)
         if not callable(function):
             missing.append(f"{name} ({operation_id})")
             continue
-        bound[name] = _operation(function)
+        bound[name] = _operation(function, pool)
     if missing:
         raise HandlerError(
             f"handlers.py has no function for {', '.join(missing)}; regenerate with "
@@ -74,7 +75,7 @@ def bind_handlers(modules: list[ModuleType], operation_names: Mapping[str, str])
     return _Operations(bound)
 
 
-def _operation(function: Callable[..., Any]) -> Operation:
+def _operation(function: Callable[..., Any], pool: ThreadPool) -> Operation:
     """The call the routes make, ``(body, context, **parameters)``, as the handler takes it:
     the body and context only if it names them, parameters by name."""
     signature = inspect.signature(function)
@@ -94,10 +95,8 @@ def _operation(function: Callable[..., Any]) -> Operation:
         if is_coroutine:
             return await function(**kwargs)
         if is_stream:  # first item drawn now: an early failure keeps a status of its own
-            return await _primed(
-                function(**kwargs), anyio.to_thread.current_default_thread_limiter()
-            )
-        return await anyio.to_thread.run_sync(functools.partial(function, **kwargs))
+            return await _primed(function(**kwargs), pool)
+        return await pool.run(functools.partial(function, **kwargs))
 
     call.__name__ = getattr(function, "__name__", "handler")
     return call

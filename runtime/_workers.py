@@ -26,11 +26,10 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import anyio.from_thread
-
 from . import _metrics as metrics
 from ._deadline import seconds_left
 from ._resources import worker_environments
+from ._threads import NotAServerThread, call_in_loop
 from ._wire import WireClosed, read_async, write_async
 from .errors import ProblemError, ServiceUnavailable
 
@@ -173,8 +172,8 @@ class WorkerProcesses:
 
     def call(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         try:  # a sync API function in a worker thread: go through the event loop
-            return anyio.from_thread.run(self.async_call, method, args, kwargs)
-        except anyio.NoEventLoopError:
+            return call_in_loop(self.async_call, method, args, kwargs)
+        except NotAServerThread:
             raise RuntimeError(
                 f"runner {self.runner!r} runs in worker processes: call it from an API "
                 "function while the server runs"

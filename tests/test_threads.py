@@ -1,0 +1,99 @@
+"""Thread pools for blocking calls, and calls from their threads back into the loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import threading
+import time
+
+import pytest
+from dosirak.runtime._threads import NotAServerThread, ThreadPool, call_in_loop
+from starlette.concurrency import run_in_threadpool
+
+request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="none")
+
+
+def test_a_call_runs_in_a_thread_of_the_pool_with_the_callers_context() -> None:
+    pool = ThreadPool(2, "test-pool")
+
+    def where() -> tuple[str, str]:
+        return threading.current_thread().name, request_id.get()
+
+    async def main() -> tuple[str, str]:
+        request_id.set("r-1")
+        return await pool.run(where)
+
+    name, seen = asyncio.run(main())
+    assert name.startswith("test-pool")
+    assert seen == "r-1"
+
+
+def test_at_most_size_calls_run_at_once() -> None:
+    pool = ThreadPool(3, "test-bounded")
+    running = 0
+    most = 0
+    lock = threading.Lock()
+
+    def work() -> None:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        time.sleep(0.02)
+        with lock:
+            running -= 1
+
+    async def main() -> None:
+        await asyncio.gather(*(pool.run(work) for _ in range(12)))
+
+    asyncio.run(main())
+    assert most == 3
+
+
+def test_a_pool_thread_calls_back_into_its_loop() -> None:
+    pool = ThreadPool(1, "test-back")
+
+    async def on_loop(value: int) -> tuple[int, bool]:
+        return value * 2, threading.current_thread() is threading.main_thread()
+
+    async def main() -> tuple[int, bool]:
+        return await pool.run(call_in_loop, on_loop, 21)
+
+    assert asyncio.run(main()) == (42, True)
+
+
+def test_a_thread_anyio_started_calls_back_into_its_loop_too() -> None:
+    async def on_loop() -> str:
+        return "from the loop"
+
+    async def main() -> str:
+        return await run_in_threadpool(call_in_loop, on_loop)
+
+    assert asyncio.run(main()) == "from the loop"
+
+
+def test_other_threads_work_for_no_loop() -> None:
+    async def never() -> None:  # pragma: no cover - not run
+        raise AssertionError
+
+    with pytest.raises(NotAServerThread):
+        call_in_loop(never)
+
+
+def test_a_failure_in_the_thread_reaches_the_caller() -> None:
+    pool = ThreadPool(1, "test-fail")
+
+    def fail() -> None:
+        raise KeyError("missing")
+
+    async def main() -> None:
+        await pool.run(fail)
+
+    with pytest.raises(KeyError, match="missing"):
+        asyncio.run(main())
+
+
+def test_a_pool_needs_a_thread() -> None:
+    with pytest.raises(ValueError, match="at least one thread"):
+        ThreadPool(0, "empty")
