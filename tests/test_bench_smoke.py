@@ -10,6 +10,7 @@ without the network; nothing here installs BentoML.
 from __future__ import annotations
 
 import argparse
+import importlib
 import importlib.util
 import re
 import shutil
@@ -45,6 +46,7 @@ def test_bentoml_runs_only_when_asked() -> None:
     args = bench.parse_args([])
     assert bench.select_peers(args.peers, args.with_bentoml, KNOWN) == [
         "handwritten",
+        "handwritten-pydantic",
         "fastapi",
         "dosirak",
     ]
@@ -71,6 +73,21 @@ def test_bentoml_runs_only_when_asked() -> None:
 def test_bad_peer_choices_are_refused(names: str, message: str) -> None:
     with pytest.raises(SystemExit, match=re.escape(message)):
         bench.select_peers(names, False, KNOWN)
+
+
+def test_the_startup_reference_is_the_hand_written_app_with_a_pydantic_model(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pydantic import BaseModel
+
+    peer = bench.peers(Path("/venvs"))["handwritten-pydantic"]
+    assert peer.startup_only
+    assert "pydantic" in peer.requirements
+    assert "handwritten_pydantic:app" in peer.argv(8000)
+    monkeypatch.syspath_prepend(str(ROOT / "bench" / "peers"))
+    reference = importlib.import_module("handwritten_pydantic")
+    assert reference.app is importlib.import_module("handwritten").app
+    assert issubclass(reference.Order, BaseModel)
 
 
 def test_bentoml_peers_share_a_pinned_venv_and_differ_by_mode() -> None:
