@@ -13,6 +13,7 @@ that anyio started (Starlette's ``run_in_threadpool``), through anyio.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextvars
 import threading
 from collections.abc import Callable, Coroutine
@@ -24,6 +25,8 @@ __all__ = ["NotAServerThread", "ThreadPool", "call_in_loop"]
 T = TypeVar("T")
 
 _local = threading.local()
+# How often a thread waiting for its loop's answer checks that the loop still runs.
+_LOOK_AT_THE_LOOP_S = 1.0
 
 
 class ThreadPool:
@@ -86,7 +89,16 @@ def call_in_loop(func: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
     """
     loop: asyncio.AbstractEventLoop | None = getattr(_local, "loop", None)
     if loop is not None:
-        return asyncio.run_coroutine_threadsafe(func(*args), loop).result()
+        future = asyncio.run_coroutine_threadsafe(func(*args), loop)
+        while True:
+            try:
+                return future.result(timeout=_LOOK_AT_THE_LOOP_S)
+            except concurrent.futures.TimeoutError:
+                # A loop that stopped will not run the call: do not hold the thread (and the
+                # interpreter's exit, which joins it) forever.
+                if not loop.is_running():
+                    future.cancel()
+                    raise RuntimeError("the event loop stopped before answering") from None
     import anyio.from_thread  # lazy: anyio's asyncio backend is slow to import
 
     try:

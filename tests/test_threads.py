@@ -97,3 +97,40 @@ def test_a_failure_in_the_thread_reaches_the_caller() -> None:
 def test_a_pool_needs_a_thread() -> None:
     with pytest.raises(ValueError, match="at least one thread"):
         ThreadPool(0, "empty")
+
+
+def test_a_thread_waiting_for_a_loop_that_stopped_is_let_go(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("dosirak.runtime._threads._LOOK_AT_THE_LOOP_S", 0.05)
+    pool = ThreadPool(1, "test-stopped")
+    outcome: list[BaseException] = []
+    entered = threading.Event()
+
+    async def forever() -> None:
+        await asyncio.Event().wait()
+
+    def waits() -> None:
+        entered.set()
+        try:
+            call_in_loop(forever)
+        except RuntimeError as exc:
+            outcome.append(exc)
+
+    loop = asyncio.new_event_loop()
+    tasks: list[asyncio.Task[None]] = []
+
+    async def main() -> None:
+        tasks.append(loop.create_task(pool.run(waits)))
+        await asyncio.to_thread(entered.wait)
+        await asyncio.sleep(0.05)  # the call is on the loop now; stop the loop under it
+
+    loop.run_until_complete(main())
+    deadline = time.monotonic() + 5
+    while not outcome and time.monotonic() < deadline:
+        time.sleep(0.02)
+    for task in asyncio.all_tasks(loop):  # left pending by the stop, on purpose
+        task.cancel()
+    loop.run_until_complete(asyncio.sleep(0))
+    loop.close()
+    assert [str(exc) for exc in outcome] == ["the event loop stopped before answering"]
