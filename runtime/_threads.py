@@ -20,7 +20,7 @@ from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-__all__ = ["NotAServerThread", "ThreadPool", "call_in_loop"]
+__all__ = ["NotAServerThread", "ThreadPool", "call_in_loop", "codec_threads"]
 
 T = TypeVar("T")
 
@@ -62,6 +62,10 @@ class ThreadPool:
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(self.size, thread_name_prefix=self.name)
             return self._executor
+
+
+#: Blocking work of the codecs: spooling a large upload to disk, decoding an image.
+codec_threads = ThreadPool(40, "dosirak-codec")
 
 
 def _in_thread(

@@ -235,28 +235,13 @@ def twin_models(
     Only the models of ``Json`` API inputs are looked at, and a pair is kept only when the
     service's model passes `checks_only_its_schema` and both give the same JSON schema.
     """
-    from dosirak.io import Json
-
-    models = importlib.import_module(f"{generated.package.__name__}.models")
     twins: dict[type[BaseModel], type[BaseModel]] = {}
-    for api in service.apis.values():
-        descriptor = api.input
-        if not isinstance(descriptor, Json):
-            continue
-        own = descriptor.pydantic_model
-        if not (isinstance(own, type) and issubclass(own, BaseModel)):
-            continue
-        # The document names it after the model, with "Input" when its answers differ.
-        for name in (own.__name__, f"{own.__name__}Input"):
-            made = getattr(models, name, None)
-            if isinstance(made, type) and issubclass(made, BaseModel) and made not in twins:
-                if (
-                    checks_only_its_schema(own)
-                    and checks_only_its_schema(made)
-                    and _same_schema(own, made)
-                ):
-                    twins[made] = own
-                break
+    # The document names it after the model, with "Input" when its answers differ.
+    for own, made in _json_models(service, generated, "input", "Input"):
+        if made not in twins and (
+            checks_only_its_schema(own) and checks_only_its_schema(made) and _same_schema(own, made)
+        ):
+            twins[made] = own
     return twins
 
 
@@ -266,29 +251,39 @@ def answer_twins(
     """The service's models of ``Json`` API outputs mapped to the generated response models
     they write the same JSON as (both `writes_only_its_schema`, the same serialization
     schema)."""
+    twins: dict[type[BaseModel], type[BaseModel]] = {}
+    # The document names it after the model, with "Output" when its inputs differ.
+    for own, made in _json_models(service, generated, "output", "Output"):
+        if own not in twins and (
+            writes_only_its_schema(own)
+            and writes_only_its_schema(made)
+            and _same_schema(own, made, mode="serialization")
+        ):
+            twins[own] = made
+    return twins
+
+
+def _json_models(
+    service: Service, generated: GeneratedServer, side: str, suffix: str
+) -> Iterator[tuple[type[BaseModel], type[BaseModel]]]:
+    """(the service's model, the generated model named after it) of each API whose ``side``
+    (input or output) is ``Json`` with a pydantic model; the name is the model's, or the
+    model's with ``suffix`` when the document had to tell its two sides apart."""
     from dosirak.io import Json
 
     models = importlib.import_module(f"{generated.package.__name__}.models")
-    twins: dict[type[BaseModel], type[BaseModel]] = {}
     for api in service.apis.values():
-        descriptor = api.output
+        descriptor = getattr(api, side)
         if not isinstance(descriptor, Json):
             continue
         own = descriptor.pydantic_model
-        if not (isinstance(own, type) and issubclass(own, BaseModel)) or own in twins:
+        if not (isinstance(own, type) and issubclass(own, BaseModel)):
             continue
-        # The document names it after the model, with "Output" when its inputs differ.
-        for name in (own.__name__, f"{own.__name__}Output"):
+        for name in (own.__name__, f"{own.__name__}{suffix}"):
             made = getattr(models, name, None)
             if isinstance(made, type) and issubclass(made, BaseModel):
-                if (
-                    writes_only_its_schema(own)
-                    and writes_only_its_schema(made)
-                    and _same_schema(own, made, mode="serialization")
-                ):
-                    twins[own] = made
+                yield own, made
                 break
-    return twins
 
 
 def _same_schema(

@@ -16,12 +16,12 @@ from tempfile import SpooledTemporaryFile
 from typing import IO, Any
 from urllib.parse import quote
 
-import anyio.to_thread
 from python_multipart.multipart import parse_options_header
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, Response, StreamingResponse
 
 from .._cleanup import close_after_response
+from .._threads import codec_threads
 from ..context import Context
 from ..errors import BadRequest, PayloadTooLarge
 from ._framing import Limits, ResponseValidationError
@@ -83,7 +83,7 @@ async def append(upload: UploadedFile, data: bytes) -> None:
     """Write ``data`` at the end of ``upload``; off the event loop once it is on disk."""
     upload.size += len(data)
     if upload.size > upload._spool_bytes:
-        await anyio.to_thread.run_sync(upload.write, data)
+        await codec_threads.run(upload.write, data)
     else:
         upload.write(data)
 

@@ -17,11 +17,11 @@ import io
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-import anyio.to_thread
 import numpy as np
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .._threads import codec_threads
 from ..context import Context
 from ..errors import BadRequest, PayloadTooLarge, UnprocessableContent, UnsupportedMediaType
 from ._framing import Limits, ResponseValidationError, read_body
@@ -113,7 +113,7 @@ async def read(
         media_types=media_types,
         max_pixels=max_pixels,
     )
-    return await anyio.to_thread.run_sync(decoder)
+    return await codec_threads.run(decoder)
 
 
 def decode(
