@@ -98,6 +98,8 @@ def call_in_loop(func: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
             try:
                 return future.result(timeout=_LOOK_AT_THE_LOOP_S)
             except concurrent.futures.TimeoutError:
+                if future.done():
+                    raise  # the call's own TimeoutError (the same class since Python 3.11)
                 # A loop that stopped will not run the call: do not hold the thread (and the
                 # interpreter's exit, which joins it) forever.
                 if not loop.is_running():

@@ -73,6 +73,25 @@ def test_a_thread_anyio_started_calls_back_into_its_loop_too() -> None:
     assert asyncio.run(main()) == "from the loop"
 
 
+def test_a_timeout_raised_by_the_call_reaches_the_thread() -> None:
+    pool = ThreadPool(1, "test-timeout")
+
+    async def times_out() -> None:
+        raise TimeoutError("the call's own")
+
+    def waits() -> str:
+        try:
+            call_in_loop(times_out)
+        except TimeoutError as exc:
+            return str(exc)
+        return "no error"
+
+    async def main() -> str:
+        return await pool.run(waits)
+
+    assert asyncio.run(asyncio.wait_for(main(), timeout=10)) == "the call's own"
+
+
 def test_other_threads_work_for_no_loop() -> None:
     async def never() -> None:  # pragma: no cover - not run
         raise AssertionError
