@@ -173,8 +173,11 @@ def read_serve_argv(argv: Sequence[str]) -> ServeSettings | None:
             value = next(words, "")
             if not value or value.startswith("-"):
                 return None  # a missing value (or one typer may read otherwise)
+        convert = _CONVERT.get(str(_FIELDS[field].type))
+        if convert is None:
+            return None  # a setting of a type not read here: typer reads it
         try:
-            values[field] = _CONVERT[str(_FIELDS[field].type)](value)
+            values[field] = convert(value)
         except ValueError:
             return None
     if target is None:

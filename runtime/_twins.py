@@ -22,9 +22,10 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
-from pydantic.json_schema import JsonSchemaMode
 
 if TYPE_CHECKING:
+    from pydantic.json_schema import JsonSchemaMode
+
     from dosirak import Service
 
     from ._generated import GeneratedServer

@@ -34,6 +34,7 @@ from ._frames import (
     shape_text,
 )
 from ._framing import Limits, ResponseValidationError, read_body
+from ._response import BodyResponse
 from .json import loads
 
 if TYPE_CHECKING:
@@ -327,4 +328,4 @@ def encode(
         enforce_shape=enforce_shape,
         apply_column_names=apply_column_names,
     )
-    return context.apply(Response(content, media_type=media_type))
+    return context.apply(BodyResponse(content, media_type))

@@ -25,6 +25,7 @@ from .._threads import codec_threads
 from ..context import Context
 from ..errors import BadRequest, PayloadTooLarge, UnprocessableContent, UnsupportedMediaType
 from ._framing import Limits, ResponseValidationError, read_body
+from ._response import BodyResponse
 
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
@@ -300,4 +301,4 @@ def encode(
     content = to_bytes(
         result, media_type, pilmode=pilmode, media_types=media_types, max_pixels=max_pixels
     )
-    return context.apply(Response(content, media_type=media_type))
+    return context.apply(BodyResponse(content, media_type))

@@ -34,12 +34,12 @@ _answers: dict[type, type[BaseModel]] = {}
 
 def adopt_twins(
     twins: Mapping[type[BaseModel], type[BaseModel]],
-    answers: Mapping[type[BaseModel], type[BaseModel]] | None = None,
+    answers: Mapping[type[BaseModel], type[BaseModel]],
 ) -> None:
     """Validate bodies declared as each generated model of ``twins`` straight into its
     service twin; check and write results of each service model of ``answers`` with it."""
     _twins.update(twins)
-    _answers.update(answers or {})
+    _answers.update(answers)
 
 
 def loads(body: bytes | bytearray) -> Any:

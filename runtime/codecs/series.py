@@ -37,6 +37,7 @@ from ._frames import (
     shape_text,
 )
 from ._framing import Limits, ResponseValidationError, read_body
+from ._response import BodyResponse
 from .json import loads
 
 if TYPE_CHECKING:
@@ -288,4 +289,4 @@ def encode(
         shape=shape,
         enforce_shape=enforce_shape,
     )
-    return context.apply(Response(content, media_type=media_type))
+    return context.apply(BodyResponse(content, media_type))
