@@ -12,24 +12,41 @@ Example::
         return iris_runner.predict.run(input_series)
 """
 
-from pathlib import Path as _Path
-from typing import TYPE_CHECKING
+import gc as _gc
 
-# In a source checkout the subpackages codegen/, runtime/ and templates/ are siblings of
-# this folder (pyproject's package-dir maps them). When the checkout itself is on sys.path
-# (the repo root as working directory), map them here the same way.
-if (
-    not (_Path(__file__).parent / "runtime").is_dir()
-    and (_Path(__file__).parent.parent / "runtime" / "__init__.py").is_file()
-):
-    __path__.append(str(_Path(__file__).parent.parent))
+# Importing dosirak (with numpy, pydantic and starlette) makes a few hundred thousand
+# objects that live on and next to no garbage; the cyclic collector would walk them ~100
+# times meanwhile (~16 ms, a twentieth of a server's start-up). Paused for the import;
+# then what it made goes straight to the oldest generation (a freeze and thaw, unless
+# someone froze objects that must stay frozen) rather than the next young collection
+# walking all of it; then the collector is as it was.
+_collecting = _gc.isenabled()
+_gc.disable()
+try:
+    from pathlib import Path as _Path
+    from typing import TYPE_CHECKING
 
-from dosirak.runtime.context import Context, Cookie
+    # In a source checkout the subpackages codegen/, runtime/ and templates/ are siblings
+    # of this folder (pyproject's package-dir maps them). When the checkout itself is on
+    # sys.path (the repo root as working directory), map them here the same way.
+    if (
+        not (_Path(__file__).parent / "runtime").is_dir()
+        and (_Path(__file__).parent.parent / "runtime" / "__init__.py").is_file()
+    ):
+        __path__.append(str(_Path(__file__).parent.parent))
 
-from . import exceptions, io
-from ._runner import Runnable, RunnableMethodConfig, Runner, RunnerMethod
-from ._service import InferenceAPI, Service, ServiceDefinitionError
-from ._version import __version__
+    from dosirak.runtime.context import Context, Cookie
+
+    from . import exceptions, io
+    from ._runner import Runnable, RunnableMethodConfig, Runner, RunnerMethod
+    from ._service import InferenceAPI, Service, ServiceDefinitionError
+    from ._version import __version__
+finally:
+    if not _gc.get_freeze_count():
+        _gc.freeze()
+        _gc.unfreeze()
+    if _collecting:
+        _gc.enable()
 
 __all__ = [
     "AsyncClient",

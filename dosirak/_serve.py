@@ -54,6 +54,16 @@ def _say(message: str) -> None:
 def serve(settings: ServeSettings, echo: Callable[[str], object] = _say) -> None:
     """Build the service's app (failing here with a `ServeError` rather than inside
     uvicorn) and serve it until stopped."""
+    from dosirak.runtime import _collector
+
+    _collector.pause_until_ready()  # the app's lifespan resumes it once ready
+    try:
+        _serve(settings, echo)
+    finally:
+        _collector.resume()  # start-up failed, or the server has stopped
+
+
+def _serve(settings: ServeSettings, echo: Callable[[str], object]) -> None:
     from dosirak.runtime.codecs import Limits
 
     try:

@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
+from . import _collector
 from ._deadline import DEFAULT_REQUEST_TIMEOUT_S
 from ._docs import docs_routes
 from ._generated import GeneratedServer, StaleGeneratedCodeError, load_generated
@@ -87,13 +88,14 @@ def build_app(
             for runner in runners:
                 await runner._start_serving(target=runner_target, production=production)
         except BaseException:
+            _collector.resume()
             for runner in runners:
                 runner._placement.stop()
             raise
         state["ready"] = True
         # What start-up made lives as long as the server: keep it out of the collector's
         # full passes, which would otherwise walk it again and again under load.
-        gc.freeze()
+        _collector.ready()
         try:
             yield {TIMEOUT_KEY: request_timeout_s}  # each request's scope["state"] has it
         finally:

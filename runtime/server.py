@@ -12,6 +12,7 @@ from pathlib import Path
 import uvicorn
 from starlette.applications import Starlette
 
+from . import _collector
 from ._deadline import DEFAULT_REQUEST_TIMEOUT_S
 from .codecs import Limits
 
@@ -124,6 +125,8 @@ def serve(
     served: Starlette | str = "dosirak.runtime.server:create_app"
     if app is not None and not reload and workers == 1:
         served = app
+    else:
+        _collector.resume()  # the app starts in other processes; this one only watches
     uvicorn.run(
         served,
         factory=isinstance(served, str),
