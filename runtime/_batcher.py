@@ -48,6 +48,7 @@ class _Entry:
         "done",
         "future",
         "late",
+        "pending",
         "pieces",
         "size",
     )
@@ -66,6 +67,8 @@ class _Entry:
         self.deadline = deadline
         self.future = future
         self.dispatched = 0  # items already sent in a batch
+        # What the policy sees of it, made once (and again if a batch takes part of it).
+        self.pending = Pending(size, arrived, deadline)
         self.done = 0  # items already answered
         self.pieces: list[tuple[int, Any]] = []  # (first item, result slice)
         self.late = False  # its deadline passed before its answer was ready
@@ -261,9 +264,7 @@ class Batcher:
             until: float | None = None
             if self._queue and self._busy < self.slots:
                 now = self._clock()
-                pending = [
-                    Pending(e.size - e.dispatched, e.arrived, e.deadline) for e in self._queue
-                ]
+                pending = [e.pending for e in self._queue]
                 decision = self.policy.decide(now, pending, self.slots - self._busy)
                 if isinstance(decision, Dispatch) and decision.items > 0:
                     self._start_batch(decision.items)
@@ -287,6 +288,10 @@ class Batcher:
             entry = self._queue[index]
             parts.append((entry, entry.dispatched, count))
             entry.dispatched += count
+            if entry.dispatched < entry.size:  # split: the rest stays at the queue's head
+                entry.pending = Pending(
+                    entry.size - entry.dispatched, entry.arrived, entry.deadline
+                )
         while self._queue and self._queue[0].dispatched == self._queue[0].size:
             self._queue.popleft()
         taken = sum(count for _, _, count in parts)
