@@ -10,11 +10,13 @@ development mode) or ``--with-bentoml`` (both, after the others).
 Each peer runs in its own venv under ``bench/.venvs/`` (created on first use, reused while
 its requirements stay the same; dosirak's is reinstalled from this checkout whenever its
 sources change). Each server runs on uvicorn, one worker, pinned to one core
-(``taskset -c 0``); wrk runs on the other (``taskset -c 1``), on 127.0.0.1. Rounds are
-interleaved (A B C A B C ...), each workload has a warm-up before it is measured, and
-every server's answers are checked before it is measured. The result is a markdown table
-of medians, min-max and ratios to the hand-written server, written to ``--out`` and printed;
-the raw samples go next to it as JSON. Only the standard library is needed here.
+(``taskset -c 0``); wrk runs on the other (``taskset -c 1``), on 127.0.0.1. Measurements
+are interleaved: in each round every peer's server is up and each workload runs on each
+peer in turn (W1: A B C, W2: A B C, ...; the order turns by one each round), each after a
+warm-up and a check of the server's answers. The result is a markdown table of medians,
+min-max and ratios to the hand-written server (the median of the rounds' ratios), written
+to ``--out`` and printed; the raw samples go next to it as JSON. Only the standard library
+is needed here.
 """
 
 from __future__ import annotations
@@ -732,6 +734,8 @@ class Samples:
     cpu_us: dict[tuple[str, str], list[float]] = field(default_factory=dict)
     #: Why a measure was not taken (the server did not start, or answered wrongly).
     failures: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: The most CPU (share of one core) an idle server used while another was measured.
+    idle_share: dict[str, float] = field(default_factory=dict)
 
     def add(self, peer: str, measure: str, value: float) -> None:
         self.values.setdefault((peer, measure), []).append(value)
@@ -757,6 +761,17 @@ def _cpu_model() -> str:
     return match.group(1).strip() if match else "unknown"
 
 
+def paired_ratio(values: Sequence[float], base: Sequence[float]) -> float:
+    """The median of ``values[i] / base[i]`` (round by round); of medians if unpaired.
+
+    >>> paired_ratio([10, 30, 20], [10, 10, 40])
+    1.0
+    """
+    if len(values) != len(base) or not all(base):
+        return statistics.median(values) / statistics.median(base)
+    return statistics.median(v / b for v, b in zip(values, base, strict=True))
+
+
 def report(
     samples: Samples,
     order: Sequence[Peer],
@@ -780,12 +795,21 @@ def report(
         f"{wrk_version}",
         "- method: each server on uvicorn (httptools, uvloop), 1 worker, "
         f"`taskset -c {args.server_cpu}`; "
-        f"wrk -t1 on `taskset -c {args.client_cpu}`; {HOST}; {args.rounds} interleaved "
-        f"round(s) of {args.duration} s per workload after a {args.warmup} s warm-up; "
+        f"wrk -t1 on `taskset -c {args.client_cpu}`; {HOST}; {args.rounds} round(s), "
+        "in each every workload measured on each peer in turn (all servers up, the "
+        f"order turning by one each round), {args.duration} s after a {args.warmup} s "
+        "warm-up; "
         f"startup: median of {args.starts} start(s) after one discarded start; "
         "RSS after each round's load (VmRSS, server and children)",
         f"- command: `python bench/run.py {shlex.join(sys.argv[1:])}`",
     ]
+    if samples.idle_share:
+        busiest = max(samples.idle_share, key=lambda name: samples.idle_share[name])
+        label = next((p.label for p in order if p.name == busiest), busiest)
+        lines.append(
+            "- idle servers while another was measured: at most "
+            f"{100 * samples.idle_share[busiest]:.1f}% of the server core ({label})"
+        )
     for peer in order:
         pinned = ", ".join(f"{k} {v}" for k, v in sorted(versions.get(peer.name, {}).items()))
         lines.append(
@@ -793,8 +817,10 @@ def report(
         )
     lines += [
         "",
-        "Requests/s: higher is better; startup and RSS: lower is better. The ratio is to the "
-        "hand-written server's median (for W2 x-npy: to its W2 JSON figure). Server CPU: "
+        "Requests/s: higher is better; startup and RSS: lower is better. The ratio is the "
+        "median over rounds of the peer's figure over the hand-written server's in the same "
+        "round (for W2 x-npy: its W2 JSON figure), so that a slow spell on the machine "
+        "moves both sides of a ratio. Server CPU: "
         "the server's CPU time (all its processes) per answered request, the median over "
         "rounds; less noisy than req/s on a shared machine.",
         "",
@@ -821,7 +847,7 @@ def report(
             if not values:
                 continue
             median = statistics.median(values)
-            ratio = f"{median / statistics.median(base):.2f}" if base else "-"
+            ratio = f"{paired_ratio(values, base):.2f}" if base else "-"
             spread = f"{_fmt(min(values), unit)}-{_fmt(max(values), unit)}"
             p99 = samples.p99_ms.get((peer.name, measure))
             p99_text = f"{statistics.median(p99):.1f}" if p99 else ""
@@ -938,6 +964,40 @@ def main(argv: Sequence[str] | None = None) -> int:
                 broken[peer.name] = f"did not start: {exc}"
                 return None
 
+        def measure(
+            name: str, server: Server, workload: Workload, round_: int, others: dict[str, Server]
+        ) -> None:
+            key = (name, workload.key)
+            if not workload.runs(name) or key in samples.failures or name in broken:
+                return
+            label = all_peers[name].label
+            try:
+                check_answer(server.port, workload)
+            except PeerFailure as exc:
+                _say(f"{label} {workload.key}: {exc}; not measured")
+                samples.fail(name, workload.key, str(exc))
+                return
+            body_file = bodies[workload.key]
+            if args.warmup > 0:
+                wrk(server.port, workload, args.warmup, args.client_cpu, body_file)
+            idle_before = {n: s.cpu_seconds() for n, s in others.items() if n != name}
+            cpu_before = server.cpu_seconds()
+            result = wrk(server.port, workload, args.duration, args.client_cpu, body_file)
+            cpu = server.cpu_seconds() - cpu_before
+            for other, before in idle_before.items():
+                share = (others[other].cpu_seconds() - before) / args.duration
+                samples.idle_share[other] = max(samples.idle_share.get(other, 0.0), share)
+            samples.add(name, workload.key, result.requests_per_s)
+            samples.p99_ms.setdefault(key, []).append(result.p99_ms)
+            if result.requests:
+                samples.cpu_us.setdefault(key, []).append(cpu / result.requests * 1e6)
+            samples.errors[key] = samples.errors.get(key, 0) + result.errors
+            _say(
+                f"round {round_}/{args.rounds} {label} {workload.key}: "
+                f"{result.requests_per_s:,.0f} req/s, p99 {result.p99_ms:.1f} ms"
+                + (f", {result.errors} errors" if result.errors else "")
+            )
+
         _say(f"startup: one discarded start, then {args.starts} per peer, interleaved")
         for round_ in range(args.starts + 1):
             for peer in order:
@@ -948,50 +1008,30 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if round_ > 0:
                     samples.add(peer.name, "startup", server.startup_s)
 
+        measured = [peer for peer in order if not peer.startup_only]
         for round_ in range(1, args.rounds + 1):
-            for peer in order:
-                if peer.startup_only:
-                    continue
-                server = launch(peer)
-                if server is None:
-                    continue
-                try:
-                    for workload in loads:
-                        key = (peer.name, workload.key)
-                        if not workload.runs(peer.name) or key in samples.failures:
-                            continue
-                        try:
-                            check_answer(server.port, workload)
-                        except PeerFailure as exc:
-                            _say(f"{peer.label} {workload.key}: {exc}; not measured")
-                            samples.fail(peer.name, workload.key, str(exc))
-                            continue
-                        body_file = bodies[workload.key]
-                        if args.warmup > 0:
-                            wrk(server.port, workload, args.warmup, args.client_cpu, body_file)
-                        cpu_before = server.cpu_seconds()
-                        result = wrk(
-                            server.port, workload, args.duration, args.client_cpu, body_file
-                        )
-                        cpu = server.cpu_seconds() - cpu_before
-                        samples.add(peer.name, workload.key, result.requests_per_s)
-                        samples.p99_ms.setdefault(key, []).append(result.p99_ms)
-                        if result.requests:
-                            cpu_us = cpu / result.requests * 1e6
-                            samples.cpu_us.setdefault(key, []).append(cpu_us)
-                        samples.errors[key] = samples.errors.get(key, 0) + result.errors
-                        _say(
-                            f"round {round_}/{args.rounds} {peer.label} {workload.key}: "
-                            f"{result.requests_per_s:,.0f} req/s, p99 {result.p99_ms:.1f} ms"
-                            + (f", {result.errors} errors" if result.errors else "")
-                        )
-                    samples.add(peer.name, "rss", server.rss_bytes())
+            # Every server of the round runs at once (idle ones on the same core cost
+            # nothing, which is checked), so that each workload is measured on all peers
+            # one right after the other: a noisy spell on this shared machine then falls
+            # on neighbouring measurements of different peers, not on one peer's whole
+            # round. The order turns by one each round.
+            turn = (round_ - 1) % max(1, len(measured))
+            servers: dict[str, Server] = {}
+            try:
+                for peer in measured[turn:] + measured[:turn]:
+                    server = launch(peer)
+                    if server is not None:
+                        servers[peer.name] = server
+                for workload in loads:
+                    for name, server in servers.items():
+                        measure(name, server, workload, round_, servers)
+                for name, server in servers.items():
+                    samples.add(name, "rss", server.rss_bytes())
                     off = server.off_core(args.server_cpu)
                     if off:  # a process started under load escaped the server core
-                        broken[peer.name] = (
-                            f"processes {off} are not confined to CPU {args.server_cpu}"
-                        )
-                finally:
+                        broken[name] = f"processes {off} are not confined to CPU {args.server_cpu}"
+            finally:
+                for server in servers.values():
                     server.stop()
 
     for peer in order:

@@ -203,3 +203,12 @@ def test_bench_command_produces_a_table(tmp_path: Path) -> None:
     for peer in ("hand-written", "dosirak"):
         assert any(f"| {peer} |" in line for line in rows), peer
     assert (out.with_suffix(".json")).is_file()
+    # Both servers were up at once; the idle one's CPU meanwhile is reported.
+    assert re.search(r"^- idle servers while another was measured: at most [\d.]+%", table, re.M)
+
+
+def test_ratios_pair_the_rounds() -> None:
+    # Round by round: 1.0, 3.0, 0.5 -> 1.0 (the ratio of the medians would say 20/10 = 2.0).
+    assert bench.paired_ratio([10, 30, 20], [10, 10, 40]) == 1.0
+    # Unpaired (a peer missed a round): the medians' ratio.
+    assert bench.paired_ratio([10, 30], [10, 10, 40]) == 2.0
