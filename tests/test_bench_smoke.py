@@ -207,6 +207,27 @@ def test_bench_command_produces_a_table(tmp_path: Path) -> None:
     assert re.search(r"^- idle servers while another was measured: at most [\d.]+%", table, re.M)
 
 
+@pytest.mark.slow
+def test_startup_timeline_names_each_phase() -> None:
+    command = [sys.executable, str(BENCH.parent / "startup_timeline.py"), "--starts", "1"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    cells = [
+        [cell.strip() for cell in line.strip("|").rsplit("|", 1)]
+        for line in result.stdout.splitlines()
+        if line.startswith("| ") and not line.startswith("| ---")
+    ]
+    rows = {name: value for name, value in cells}
+    assert list(rows)[:3] == [
+        "phase ends",
+        "interpreter up",
+        "import dosirak (with numpy, pydantic, starlette)",
+    ]
+    assert "numpy" in rows  # the import table
+    assert float(rows["first answer"]) > float(rows["interpreter up"]) > 0
+    assert re.search(r"^collector passes before ready: \d+", result.stdout, re.MULTILINE)
+
+
 def test_ratios_pair_the_rounds() -> None:
     # Round by round: 1.0, 3.0, 0.5 -> 1.0 (the ratio of the medians would say 20/10 = 2.0).
     assert bench.paired_ratio([10, 30, 20], [10, 10, 40]) == 1.0
