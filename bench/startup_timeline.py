@@ -108,8 +108,8 @@ def main() -> None:
     print(f"`dosirak serve` of {TARGET}, median of {args.starts} starts\n")
     print("| phase ends | ms from process start |\n| --- | ---: |")
     for name, values in rows.items():
-        label = "(lasted)" if name.startswith("...") else ""
-        print(f"| {name} {label}| {1000 * statistics.median(values):.0f} |")
+        text = f"{name} (lasted)" if name.startswith("...") else name
+        print(f"| {text} | {1000 * statistics.median(values):.0f} |")
     passes = statistics.median(child["passes"] for _, child, _ in runs)
     gc_ms = 1000 * statistics.median(child["gc"] for _, child, _ in runs)
     print(f"\ncollector passes before ready: {passes:.0f}, {gc_ms:.1f} ms")

@@ -119,6 +119,7 @@ def collector_restored() -> Iterator[None]:
 @pytest.mark.usefixtures("collector_restored")
 def test_pause_until_ready_then_ready_freezes_and_collects_again() -> None:
     gc.enable()
+    gc.unfreeze()  # nothing frozen yet: what is frozen after, `ready` froze
     _collector.pause_until_ready()
     assert not gc.isenabled()
     made = [[i] for i in range(100)]
