@@ -16,7 +16,7 @@ import itertools
 import math
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from . import _batch_data as data
@@ -27,6 +27,7 @@ from ._batching import (
     Dispatch,
     GreedyPolicy,
     Pending,
+    PendingQueue,
     Wait,
     plan_batch,
 )
@@ -74,6 +75,59 @@ class _Entry:
         self.late = False  # its deadline passed before its answer was ready
 
 
+class _Queue(PendingQueue):
+    """The batcher's FIFO of entries, seen by the policy as their `Pending` views; the
+    item count and the earliest deadline are kept as entries come and go."""
+
+    __slots__ = ("_earliest", "_stale", "entries", "items_left")
+
+    def __init__(self) -> None:
+        self.entries: deque[_Entry] = deque()
+        self.items_left = 0  # items not yet dispatched
+        self._earliest = math.inf
+        self._stale = False  # an entry with the earliest deadline left: find it again
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [entry.pending for entry in list(self.entries)[index]]
+        return self.entries[index].pending
+
+    def __iter__(self) -> Iterator[Pending]:
+        return (entry.pending for entry in self.entries)
+
+    @property
+    def items(self) -> int:
+        return self.items_left
+
+    @property
+    def earliest_deadline(self) -> float:
+        if self._stale:
+            self._earliest = min((entry.deadline for entry in self.entries), default=math.inf)
+            self._stale = False
+        return self._earliest
+
+    def append(self, entry: _Entry) -> None:
+        self.entries.append(entry)
+        if entry.deadline < self._earliest:
+            self._earliest = entry.deadline
+
+    def _left(self, entry: _Entry) -> None:
+        if entry.deadline <= self._earliest:
+            self._stale = True
+
+    def popleft(self) -> _Entry:
+        entry = self.entries.popleft()
+        self._left(entry)
+        return entry
+
+    def remove(self, entry: _Entry) -> None:
+        self.entries.remove(entry)
+        self._left(entry)
+
+
 class Batcher:
     """Batches the calls of one method; lives in (and must be used from) one event loop."""
 
@@ -97,8 +151,7 @@ class Batcher:
         self.slots = slots
         self.max_queue_items = max_queue_items or policy.max_batch_size * 100
         self._clock = clock
-        self._queue: deque[_Entry] = deque()
-        self._queued_items = 0
+        self._queue = _Queue()
         self._busy = 0
         self._wakeup = asyncio.Event()
         self._idle = asyncio.Event()
@@ -107,7 +160,7 @@ class Batcher:
         self._running: set[asyncio.Task[None]] = set()
         self._closed = False
         self._report_depth = metrics.watch_queue(
-            self.runner, self.method, lambda: self._queued_items
+            self.runner, self.method, lambda: self._queue.items_left
         )
         # Deadlines: one heap and one timer for the earliest, not a timer per request
         # (the event loop's timer heap compares handles in Python). Finished entries
@@ -131,12 +184,12 @@ class Batcher:
 
     @property
     def queued_items(self) -> int:
-        return self._queued_items
+        return self._queue.items_left
 
     def expected_wait(self) -> float:
         """Seconds until what is queued now has run, by the policy's cost model."""
         full = self.policy.max_batch_size
-        batches, rest = divmod(self._queued_items, full)
+        batches, rest = divmod(self._queue.items_left, full)
         seconds = batches * self.policy.expected_seconds(full)
         if rest:
             seconds += self.policy.expected_seconds(rest)
@@ -159,12 +212,12 @@ class Batcher:
         if size == 0:
             return await self._call(args)
         now = self._clock()
-        if self._queued_items:
+        if self._queue.items_left:
             # Back-pressure at the door: a full queue, or one that (by the cost model)
             # cannot be worked off before this request's deadline, answers 503 now rather
             # than 504 later.
-            full = self._queued_items + size > self.max_queue_items
-            batches = self._queued_items // self.policy.max_batch_size + 1
+            full = self._queue.items_left + size > self.max_queue_items
+            batches = self._queue.items_left // self.policy.max_batch_size + 1
             bound = batches * self._full_batch_seconds / max(1, self.slots)
             reason = ""
             if full or not self._linear_cost or now + bound > deadline:
@@ -176,7 +229,7 @@ class Batcher:
             if reason:
                 metrics.rejected(self.runner, self.method)
                 raise ServiceUnavailable(
-                    f"runner {self.runner!r} has {self._queued_items} items queued for "
+                    f"runner {self.runner!r} has {self._queue.items_left} items queued for "
                     f"{self.method!r}, {reason}; retry later",
                     headers={"Retry-After": str(max(1, math.ceil(wait)))},
                 )
@@ -185,7 +238,7 @@ class Batcher:
         loop = asyncio.get_running_loop()
         entry = _Entry(args, size, now, deadline, loop.create_future())
         self._queue.append(entry)
-        self._queued_items += size
+        self._queue.items_left += size
         self._depth_changed()
         self._idle.clear()
         self.policy.on_arrival(now, size)
@@ -250,9 +303,9 @@ class Batcher:
 
     def _abandon(self, entry: _Entry) -> None:
         left = entry.size - entry.dispatched
-        if left and entry in self._queue:
+        if left and entry in self._queue.entries:
             self._queue.remove(entry)
-            self._queued_items -= left
+            self._queue.items_left -= left
             self._depth_changed()
             self._wakeup.set()
         if not entry.future.done():
@@ -264,8 +317,7 @@ class Batcher:
             until: float | None = None
             if self._queue and self._busy < self.slots:
                 now = self._clock()
-                pending = [e.pending for e in self._queue]
-                decision = self.policy.decide(now, pending, self.slots - self._busy)
+                decision = self.policy.decide(now, self._queue, self.slots - self._busy)
                 if isinstance(decision, Dispatch) and decision.items > 0:
                     self._start_batch(decision.items)
                     continue
@@ -282,20 +334,21 @@ class Batcher:
                 timer.cancel()
 
     def _start_batch(self, items: int) -> None:
-        plan = plan_batch([e.size - e.dispatched for e in self._queue], items)
+        queue = self._queue.entries
+        plan = plan_batch([e.size - e.dispatched for e in queue], items)
         parts: list[tuple[_Entry, int, int]] = []
         for index, count in plan:
-            entry = self._queue[index]
+            entry = queue[index]
             parts.append((entry, entry.dispatched, count))
             entry.dispatched += count
             if entry.dispatched < entry.size:  # split: the rest stays at the queue's head
                 entry.pending = Pending(
                     entry.size - entry.dispatched, entry.arrived, entry.deadline
                 )
-        while self._queue and self._queue[0].dispatched == self._queue[0].size:
+        while queue and queue[0].dispatched == queue[0].size:
             self._queue.popleft()
         taken = sum(count for _, _, count in parts)
-        self._queued_items -= taken
+        self._queue.items_left -= taken
         self._depth_changed()
         width = len(parts[0][0].args)
         batch_args = tuple(

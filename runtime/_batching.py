@@ -14,6 +14,7 @@ Example::
 
 from __future__ import annotations
 
+import abc
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ __all__ = [
     "Dispatch",
     "GreedyPolicy",
     "Pending",
+    "PendingQueue",
     "Wait",
     "batching_policy",
     "plan_batch",
@@ -40,6 +42,40 @@ class Pending(NamedTuple):
     size: int
     arrived: float
     deadline: float = math.inf
+
+
+class PendingQueue(Sequence[Pending], abc.ABC):
+    """The queue as a policy sees it, with its totals kept up to date as it changes.
+
+    A policy decides at every arrival; walking the whole queue each time would make a
+    batch of ``n`` requests cost ``n * n`` steps. The asyncio layer passes one of these,
+    so a policy can read the totals in constant time; any other ``Sequence[Pending]``
+    (the tests' lists) works too, walked by `queued_items` and `earliest_deadline`.
+    """
+
+    @property
+    @abc.abstractmethod
+    def items(self) -> int:
+        """Items not yet dispatched, over the whole queue."""
+
+    @property
+    @abc.abstractmethod
+    def earliest_deadline(self) -> float:
+        """The earliest deadline in the queue (infinity when empty)."""
+
+
+def queued_items(queue: Sequence[Pending]) -> int:
+    """Items not yet dispatched in ``queue``."""
+    if isinstance(queue, PendingQueue):
+        return queue.items
+    return sum(p.size for p in queue)
+
+
+def earliest_deadline(queue: Sequence[Pending]) -> float:
+    """The earliest deadline in ``queue`` (infinity when empty)."""
+    if isinstance(queue, PendingQueue):
+        return queue.earliest_deadline
+    return min((p.deadline for p in queue), default=math.inf)
 
 
 @dataclass(frozen=True)
@@ -210,13 +246,13 @@ class AdaptivePolicy:
     def decide(self, now: float, queue: Sequence[Pending], idle_slots: int) -> Decision:
         if not queue or idle_slots <= 0:
             return Wait()
-        queued = sum(p.size for p in queue)
-        items = min(queued, self.max_batch_size)
+        items = min(queued_items(queue), self.max_batch_size)
         if items >= self.max_batch_size:
             return Dispatch(items)
         run_time = self.cost.predict(items)
-        included = _covering(queue, items)
-        budget_end = min(queue[0].arrived + self.max_latency_s, min(p.deadline for p in included))
+        # Not full, so the batch would take every queued request: the budget ends at the
+        # oldest one's latency bound or the earliest deadline in the queue.
+        budget_end = min(queue[0].arrived + self.max_latency_s, earliest_deadline(queue))
         if now >= budget_end - run_time or not self.cost.ready:
             return Dispatch(items)
         back = self._returns_expected(now, items, budget_end)
@@ -276,18 +312,7 @@ class GreedyPolicy:
     def decide(self, now: float, queue: Sequence[Pending], idle_slots: int) -> Decision:
         if not queue or idle_slots <= 0:
             return Wait()
-        return Dispatch(min(sum(p.size for p in queue), self.max_batch_size))
-
-
-def _covering(queue: Sequence[Pending], items: int) -> list[Pending]:
-    """The queued requests that the first ``items`` items come from."""
-    covered: list[Pending] = []
-    for pending in queue:
-        if items <= 0:
-            break
-        covered.append(pending)
-        items -= pending.size
-    return covered
+        return Dispatch(min(queued_items(queue), self.max_batch_size))
 
 
 def plan_batch(sizes: Sequence[int], items: int) -> list[tuple[int, int]]:

@@ -297,3 +297,41 @@ def test_answered_requests_leave_nothing_of_theirs_behind() -> None:
         await batcher.drain()
 
     asyncio.run(main())
+
+
+def test_the_policy_sees_the_queue_and_its_totals_as_requests_come_and_go() -> None:
+    seen: list[tuple[int, int, float]] = []
+
+    class Watching(GreedyPolicy):
+        def decide(self, now: float, queue: Any, idle_slots: int) -> Any:
+            deadlines = [p.deadline for p in queue]
+            assert queue.items == sum(p.size for p in queue)
+            assert queue.earliest_deadline == min(deadlines, default=float("inf"))
+            seen.append((len(queue), queue.items, queue.earliest_deadline))
+            return super().decide(now, queue, idle_slots)
+
+    async def main() -> float:
+        call = _Recorder(delay=0.02)
+        batcher = Batcher(("model", "predict"), call, Watching(4, 1.0))
+        now = time.monotonic()
+        first = asyncio.ensure_future(batcher.submit((np.ones((1, 1)),), now + 50))
+        await asyncio.sleep(0.005)  # the first batch runs; the others queue behind it
+        queued = [
+            asyncio.ensure_future(batcher.submit((np.ones((size, 1)),), now + deadline))
+            for size, deadline in ((1, 30), (2, 40), (3, 70), (2, 45))
+        ]
+        await asyncio.sleep(0.001)
+        queued[0].cancel()  # the earliest deadline leaves the queue before any decision
+        results = await asyncio.gather(first, *queued, return_exceptions=True)
+        assert isinstance(results[1], asyncio.CancelledError)
+        assert call.sizes == [1, 4, 3]  # 2 + 2 of 3, then 1 of 3 + 2
+        await batcher.drain()
+        return now
+
+    now = asyncio.run(main())
+    # after the batch took the head (deadline 40), the earliest left is 45
+    assert [(n, items, round(at - now)) for n, items, at in seen] == [
+        (1, 1, 50),
+        (3, 7, 40),
+        (2, 3, 45),
+    ]

@@ -11,6 +11,7 @@ from dosirak.runtime._batching import (
     Dispatch,
     GreedyPolicy,
     Pending,
+    PendingQueue,
     Wait,
     batching_policy,
     plan_batch,
@@ -232,3 +233,51 @@ def test_a_request_after_a_quiet_spell_does_not_wait_for_earlier_callers() -> No
     later = now + 60.0  # nobody came back; a lone request a minute later
     policy.on_arrival(later, 1)
     assert policy.decide(later, [Pending(1, later)], idle_slots=1) == Dispatch(1)
+
+
+class _Totals(PendingQueue):
+    """A queue that answers its totals from counters, as the batcher's does; it counts how
+    often its requests are read one by one."""
+
+    def __init__(self, pending: list[Pending]) -> None:
+        self.pending = pending
+        self.reads = 0
+
+    def __len__(self) -> int:
+        return len(self.pending)
+
+    def __getitem__(self, index: object) -> Pending:
+        self.reads += 1
+        return self.pending[index]  # type: ignore[index]
+
+    @property
+    def items(self) -> int:
+        return sum(p.size for p in self.pending)
+
+    @property
+    def earliest_deadline(self) -> float:
+        return min((p.deadline for p in self.pending), default=math.inf)
+
+
+@pytest.mark.parametrize("policy_name", ["adaptive", "greedy"])
+def test_a_queue_with_totals_gets_the_decisions_of_a_list_without_being_walked(
+    policy_name: str,
+) -> None:
+    on_list = batching_policy(policy_name, 8, 0.05)
+    on_totals = batching_policy(policy_name, 8, 0.05)
+    for policy in (on_list, on_totals):
+        policy.observe(4, 0.010)
+        policy.observe(8, 0.012)
+    queue: list[Pending] = []
+    for step in range(12):
+        now = step * 0.004
+        pending = Pending(1 + step % 3, now, deadline=now + (0.02 if step == 5 else 60.0))
+        queue.append(pending)
+        for policy in (on_list, on_totals):
+            policy.on_arrival(now, pending.size)
+        totals = _Totals(list(queue))
+        for at in (now, now + 0.003, now + 0.03):
+            assert on_totals.decide(at, totals, 1) == on_list.decide(at, list(queue), 1)
+        assert totals.reads <= 3 * 2  # the oldest request only, never the whole queue
+        if step % 4 == 3:
+            queue.clear()  # a batch took them
