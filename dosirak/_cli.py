@@ -212,6 +212,10 @@ def serve(
     production: Annotated[
         bool, typer.Option(help="Run every runner in worker processes (workers= each, else 1).")
     ] = False,
+    ray: Annotated[
+        bool,
+        typer.Option(help="Run every runner in Ray actors (on $RAY_ADDRESS, else a local Ray)."),
+    ] = False,
     workers: Annotated[
         int, typer.Option(help="API server processes sharing the port (each with its runners).")
     ] = 1,
@@ -234,6 +238,7 @@ def serve(
         access_log=access_log,
         timeout=timeout,
         production=production,
+        ray=ray,
         workers=workers,
     )
     try:

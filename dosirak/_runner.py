@@ -96,7 +96,7 @@ class Runnable:
 
 
 class _Placement(Protocol):
-    """Where a runner's methods execute: this process, or worker processes."""
+    """Where a runner's methods execute: this process, worker processes or Ray actors."""
 
     #: Whether calls leave this process (they must never run on the event loop's thread).
     remote: bool
@@ -252,6 +252,8 @@ class RunnerMethod:
 _DEFAULT_MAX_BATCH_SIZE = 100
 _DEFAULT_MAX_LATENCY_MS = 1000.0
 _METHOD_OPTIONS = {"max_batch_size", "max_latency_ms", "batching_policy", "max_queue_items"}
+#: Where a runner may be placed: None (the server process, or worker processes), or Ray.
+_PLACEMENTS = (None, "ray")
 # Sync methods of in-process runners that are not proven cheap run in these threads.
 _method_threads = _threads.ThreadPool(40, "dosirak-runner")
 
@@ -266,9 +268,16 @@ class Runner:
     ``max_latency_ms`` allows; ``method_configs={"predict": {...}}`` sets these (and
     ``batching_policy``, ``max_queue_items``) per method.
 
+    Served, a runner runs in the server process; with ``workers=N`` (or ``dosirak serve
+    --production``) in N worker processes; with ``placement="ray"`` (or ``dosirak serve
+    --ray``) in N Ray actors, on the cluster ``RAY_ADDRESS`` names or a Ray of its own.
+    ``resources`` (``cpu``, ``nvidia.com/gpu``) say what each worker or actor gets.
+
     Example::
 
         runner = dosirak.Runner(IrisModel, max_batch_size=64, max_latency_ms=50)
+        on_ray = dosirak.Runner(BigModel, placement="ray", workers=4,
+                                resources={"nvidia.com/gpu": 4})
     """
 
     def __init__(
@@ -284,6 +293,7 @@ class Runner:
         max_queue_items: int | None = None,
         workers: int | None = None,
         resources: Mapping[str, Any] | None = None,
+        placement: str | None = None,
     ) -> None:
         if not (isinstance(runnable_class, type) and issubclass(runnable_class, Runnable)):
             raise TypeError(f"Runner: {runnable_class!r} is not a dosirak.Runnable subclass")
@@ -301,6 +311,12 @@ class Runner:
         self.max_queue_items = max_queue_items
         self.workers = workers
         self.resources = dict(resources or {})
+        if placement not in _PLACEMENTS:
+            raise ValueError(
+                f"runner {self.name!r}: placement must be one of "
+                f"{', '.join(repr(p) for p in _PLACEMENTS)}, not {placement!r}"
+            )
+        self.placement = placement
         methods = runnable_class.runnable_methods()
         if not methods:
             raise TypeError(
@@ -394,24 +410,36 @@ class Runner:
         """Whether calls can run now (in-process: always; workers: at least one alive)."""
         return getattr(self._placement, "ready", True)
 
-    async def _start_serving(self, *, target: str | None, production: bool) -> None:
-        """Start for a server: in worker processes (``workers``, or all with ``production``),
-        else in this process."""
-        if self.workers is None and not production:
+    async def _start_serving(
+        self, *, target: str | None, production: bool, ray: bool = False
+    ) -> None:
+        """Start for a server: on Ray (``placement="ray"``, or all with ``ray``), in worker
+        processes (``workers``, or all with ``production``), else in this process."""
+        on_ray = ray or self.placement == "ray"
+        if self.workers is None and not production and not on_ray:
             await _method_threads.run(self.init_local)
             return
         from dosirak.runtime._resources import default_worker_count
-        from dosirak.runtime._workers import WorkerProcesses
 
         count = self.workers if self.workers is not None else default_worker_count(self)
         if target is None:
+            where = "on Ray" if on_ray else "in worker processes"
             raise RuntimeError(
-                f"runner {self.name!r} runs in worker processes, which import the service "
-                "by its target: serve it with `dosirak serve service.py:svc`"
+                f"runner {self.name!r} runs {where}, which import the service by its "
+                "target: serve it with `dosirak serve service.py:svc`"
             )
-        placement = WorkerProcesses(self, target=target, count=count)
-        await placement.astart()
-        self._placement = placement
+        if on_ray:
+            from dosirak.runtime._ray import RayActors
+
+            actors = RayActors(self, target=target, count=count)
+            await actors.astart()
+            self._placement = actors
+        else:
+            from dosirak.runtime._workers import WorkerProcesses
+
+            processes = WorkerProcesses(self, target=target, count=count)
+            await processes.astart()
+            self._placement = processes
 
     async def _stop_serving(self) -> None:
         """Finish queued work, then stop the workers (or drop the in-process runnable)."""

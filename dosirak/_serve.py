@@ -35,6 +35,7 @@ class ServeSettings:
     access_log: bool = True
     timeout: float = 60.0
     production: bool = False
+    ray: bool = False
     workers: int = 1
 
 
@@ -94,6 +95,7 @@ def _serve(settings: ServeSettings, echo: Callable[[str], object]) -> None:
         limits=limits,
         request_timeout_s=settings.timeout,
         production=settings.production,
+        ray=settings.ray,
     )
     try:
         app = create_app()
@@ -115,6 +117,7 @@ def _serve(settings: ServeSettings, echo: Callable[[str], object]) -> None:
         access_log=settings.access_log,
         request_timeout_s=settings.timeout,
         production=settings.production,
+        ray=settings.ray,
         workers=settings.workers,
         app=app,
     )

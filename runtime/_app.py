@@ -46,13 +46,15 @@ def build_app(
     request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S,
     runner_target: str | None = None,
     production: bool = False,
+    ray: bool = False,
 ) -> Starlette:
     """A Starlette app serving ``generated`` with ``operations`` behind it.
 
     Each request has ``request_timeout_s`` to be answered: a runner's queue answers 504
     for a request whose deadline passes. ``/metrics`` serves Prometheus metrics. Runners
-    with ``workers=`` (all of them with ``production``) run in worker processes, which
-    import the service by ``runner_target`` (``service.py:svc``).
+    with ``workers=`` (all of them with ``production``) run in worker processes, those with
+    ``placement="ray"`` (all of them with ``ray``) in Ray actors; both import the service
+    by ``runner_target`` (``service.py:svc``).
     """
     state = {"ready": False}
     document_bytes = generated.document_bytes
@@ -86,7 +88,7 @@ def build_app(
     async def lifespan(_: Starlette) -> AsyncIterator[dict[str, float]]:
         try:
             for runner in runners:
-                await runner._start_serving(target=runner_target, production=production)
+                await runner._start_serving(target=runner_target, production=production, ray=ray)
         except BaseException:
             _collector.resume()
             for runner in runners:

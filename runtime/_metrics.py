@@ -45,7 +45,10 @@ _BATCH_DURATION = (
 _REJECTED = (
     "dosirak_runner_rejected", "Requests a runner refused (queue full) or gave up (deadline)"
 )  # fmt: skip
-_RESTARTS = ("dosirak_runner_worker_restarts", "Runner worker processes restarted after dying")
+_RESTARTS = (
+    "dosirak_runner_worker_restarts",
+    "Runner workers (processes, Ray actors) that died and were restarted",
+)
 _QUEUE_DEPTH = ("dosirak_runner_queue_depth", "Items waiting to be batched")
 
 _ROUTE = ("route", "method")

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from dosirak import Runner
 
-__all__ = ["cpu_cores", "default_worker_count", "worker_environments"]
+__all__ = ["cpu_cores", "default_worker_count", "gpu_count", "worker_environments"]
 
 _GPU = "nvidia.com/gpu"  # the resource name Kubernetes and BentoML use
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
@@ -66,6 +66,11 @@ def default_worker_count(runner: Runner) -> int:
 
 def _gpu_ids(gpus: Any) -> list[str]:
     return [str(i) for i in (range(int(gpus)) if isinstance(gpus, (int, float)) else gpus)]
+
+
+def gpu_count(resources: Mapping[str, Any]) -> int:
+    """How many GPUs ``nvidia.com/gpu`` gives (a count, or a list of device ids); 0 if none."""
+    return len(_gpu_ids(resources[_GPU])) if _GPU in resources else 0
 
 
 def worker_environments(

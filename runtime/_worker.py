@@ -18,10 +18,10 @@ from typing import Any
 
 from ._wire import WireClosed, read_sync, write_sync
 
-__all__ = ["main"]
+__all__ = ["failure", "main"]
 
 
-def _failure(exc: BaseException) -> tuple[str, Any]:
+def failure(exc: BaseException) -> tuple[str, Any]:
     """The exception itself when it survives pickling, else its type, message and trace."""
     trace = "".join(traceback.format_exception(exc))
     try:
@@ -59,11 +59,11 @@ def main(argv: list[str]) -> int:
             try:
                 reply: tuple[str, Any] = ("ok", placement.call(method, args, kwargs))
             except BaseException as exc:  # the server decides what the caller sees
-                reply = _failure(exc)
+                reply = failure(exc)
             try:
                 write_sync(connection, reply)
             except Exception as exc:  # an unpicklable result
-                write_sync(connection, _failure(exc))
+                write_sync(connection, failure(exc))
 
 
 if __name__ == "__main__":

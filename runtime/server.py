@@ -23,6 +23,7 @@ _GENERATED_ENV = "DOSIRAK_SERVE_GENERATED"
 _LIMITS_ENV = "DOSIRAK_SERVE_LIMITS"
 _TIMEOUT_ENV = "DOSIRAK_SERVE_TIMEOUT"
 _PRODUCTION_ENV = "DOSIRAK_SERVE_PRODUCTION"
+_RAY_ENV = "DOSIRAK_SERVE_RAY"
 
 #: uvicorn's ``http`` setting for dosirak: its httptools protocol with less work per request.
 HTTP_PROTOCOL = "dosirak.runtime._http:HttpProtocol"
@@ -49,6 +50,7 @@ def create_app() -> Starlette:
         request_timeout_s=timeout,
         runner_target=target,
         production=os.environ.get(_PRODUCTION_ENV) == "1",
+        ray=os.environ.get(_RAY_ENV) == "1",
     )
 
 
@@ -59,6 +61,7 @@ def configure(
     limits: Limits | None = None,
     request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S,
     production: bool = False,
+    ray: bool = False,
 ) -> None:
     """Record what `create_app` builds: the app is made in uvicorn's process (or its
     reloader's child, or each of its workers), so the settings travel by environment."""
@@ -66,6 +69,7 @@ def configure(
     os.environ[_LIMITS_ENV] = json.dumps(dataclasses.asdict(limits or Limits()))
     os.environ[_TIMEOUT_ENV] = repr(request_timeout_s)
     os.environ[_PRODUCTION_ENV] = "1" if production else "0"
+    os.environ[_RAY_ENV] = "1" if ray else "0"
     if generated_dir:
         os.environ[_GENERATED_ENV] = str(Path(generated_dir).resolve())
     else:
@@ -92,12 +96,14 @@ def serve(
     access_log: bool = True,
     request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S,
     production: bool = False,
+    ray: bool = False,
     workers: int = 1,
     app: Starlette | None = None,
 ) -> None:
     """Serve ``target`` until interrupted; with ``reload``, restart when its files change.
 
-    ``production`` runs every runner in worker processes; ``workers`` API server processes
+    ``production`` runs every runner in worker processes, ``ray`` every runner in Ray
+    actors (on ``$RAY_ADDRESS``, else a Ray of the server's own); ``workers`` API server processes
     share the port (each with its own runners), their metrics added up at ``/metrics``.
     ``app``, already built by `create_app` after `configure` with the same settings, is
     served as it is when one process serves without reloading (it is not built twice).
@@ -109,6 +115,7 @@ def serve(
         limits=limits,
         request_timeout_s=request_timeout_s,
         production=production,
+        ray=ray,
     )
     metrics_dir: str | None = None
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

@@ -20,7 +20,7 @@ ALL_OPTIONS = [
     *("--host", "0.0.0.0", "--port", "8123", "--reload", "--generated", "build/x"),
     *("--max-body-size", "2M", "--max-parts", "3", "--max-part-size", "512K"),
     *("--log-level", "warning", "--no-access-log", "--timeout", "2.5", "--production"),
-    *("--workers", "3"),
+    *("--ray", "--workers", "3"),
 ]
 READ_ALIKE = [
     ["serve", "svc.py:svc"],
