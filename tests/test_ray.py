@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import signal
 import subprocess
 import sys
@@ -202,6 +203,34 @@ def test_a_dying_actor_fails_its_call_at_once_and_comes_back(ray_server: Served)
     else:
         pytest.fail(f"the actor did not come back: pids seen {seen}")
     assert 'dosirak_runner_worker_restarts_total{runner="probe"} 1.0' in metrics
+
+
+def _restarts(base: str) -> float:
+    for line in httpx.get(f"{base}/metrics").text.splitlines():
+        if line.startswith('dosirak_runner_worker_restarts_total{runner="probe"}'):
+            return float(line.split()[-1])
+    return 0.0
+
+
+def test_an_actor_dying_while_idle_is_noticed_before_a_call_reaches_it(
+    ray_server: Served,
+) -> None:
+    base = ray_server.base_url
+    pids = {httpx.post(f"{base}/pids", json=ROW, timeout=30).json()[0][1] for _ in range(4)}
+    assert len(_live(pids)) == 2
+    before = _restarts(base)
+    victim = min(_live(pids))
+    os.kill(victim, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while _restarts(base) == before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _restarts(base) == before + 1  # the server's pings noticed it
+    # no call is sent to the dead actor: every one is answered, by the survivor or by the
+    # actor Ray started again
+    for _ in range(6):
+        response = httpx.post(f"{base}/pids", json=ROW, timeout=60)
+        assert response.status_code == 200, response.text
+        assert response.json()[0][1] != victim
 
 
 def _live(pids: set[int]) -> set[int]:
