@@ -5,7 +5,8 @@ server (`dosirak.runtime._batcher`, one batch per actor at a time); each actor i
 service by its target, as a worker process does, creates the runner's runnable and runs
 the batches it is given. Arrays travel through Ray's object store (pickle protocol 5, no
 copy into the pickle). An actor that dies fails its call at once with 503 (``Retry-After``);
-Ray starts it again and it takes calls once it answers.
+Ray starts it again and it takes calls once it answers. The server pings idle actors every
+second; a call sent to one that died in the meantime fails with 503 too.
 
 The cluster: ``RAY_ADDRESS`` when set (``ray://head:10001`` or ``auto``, as Ray reads it),
 else a Ray started by the server on this machine and stopped with it. On a cluster, the
@@ -154,10 +155,11 @@ class _Actor:
     """One actor as the server sees it; replaced by a new one when the actor dies, so that
     a stale entry left in the idle queue is recognised and dropped."""
 
-    def __init__(self, index: int, handle: Any, *, alive: bool = True) -> None:
+    def __init__(self, index: int, handle: Any, *, alive: bool = True, pid: int = 0) -> None:
         self.index = index
         self.handle = handle
         self.alive = alive
+        self.pid = pid  # of the actor's process, from its last ping
 
 
 class RayActors:
@@ -203,7 +205,7 @@ class RayActors:
         ]
         self._actors = {actor.index: actor for actor in actors}
         try:
-            await asyncio.wait_for(
+            pids = await asyncio.wait_for(
                 asyncio.gather(*(actor.handle.ping.remote() for actor in actors)),
                 STARTUP_TIMEOUT_S,
             )
@@ -220,7 +222,8 @@ class RayActors:
                 f"runner {self.runner!r}: a Ray actor failed to start: {_cause(exc)}"
             ) from None
         self._idle = asyncio.Queue()
-        for actor in actors:
+        for actor, pid in zip(actors, pids, strict=True):
+            actor.pid = pid
             self._idle.put_nowait(actor)
         self._monitor = asyncio.get_running_loop().create_task(self._watch())
 
@@ -358,7 +361,9 @@ class RayActors:
     # -- deaths and restarts
 
     async def _watch(self) -> None:
-        """Notice actors that die while idle, so that no call is sent to a dead one."""
+        """Notice actors that die while idle: Ray starts them again, and a ping that was
+        queued meanwhile is answered by the new process (another pid); one that fails
+        means the actor is gone for good for now."""
         ray = self._ray
         while not self._stopping:
             await asyncio.sleep(_PING_INTERVAL_S)
@@ -366,18 +371,25 @@ class RayActors:
                 if not actor.alive:
                     continue
                 try:  # answered beside a running batch (max_concurrency=2)
-                    await asyncio.wait_for(actor.handle.ping.remote(), 10 * _PING_INTERVAL_S)
+                    pid = await asyncio.wait_for(actor.handle.ping.remote(), 10 * _PING_INTERVAL_S)
                 except ray.exceptions.RayActorError:
                     self._lost(actor)
                 except TimeoutError:
-                    pass  # slow, not dead: Ray says when an actor dies
+                    pass  # slow or restarting: the next ping tells
+                else:
+                    if actor.alive and pid != actor.pid:
+                        self._count_death(actor)
+                        actor.pid = pid
+
+    def _count_death(self, actor: _Actor) -> None:
+        logger.error("runner %r: Ray actor %d died; Ray starts it again", self.runner, actor.index)
+        metrics.worker_restarted(self.runner)
 
     def _lost(self, actor: _Actor) -> None:
         if not actor.alive or self._stopping:
             return
         actor.alive = False
-        logger.error("runner %r: Ray actor %d died; Ray starts it again", self.runner, actor.index)
-        metrics.worker_restarted(self.runner)
+        self._count_death(actor)
         replacement = _Actor(actor.index, actor.handle, alive=False)
         self._actors[actor.index] = replacement
         task = asyncio.get_running_loop().create_task(self._recover(replacement))
@@ -390,7 +402,7 @@ class RayActors:
         delay = 0.1
         while not self._stopping:
             try:
-                await asyncio.wait_for(actor.handle.ping.remote(), STARTUP_TIMEOUT_S)
+                actor.pid = await asyncio.wait_for(actor.handle.ping.remote(), STARTUP_TIMEOUT_S)
             except (ray.exceptions.RayActorError, TimeoutError):
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)

@@ -57,9 +57,10 @@ def start_server(
     *extra: str,
     timeout: float = 60.0,
     env: dict[str, str] | None = None,
+    port: int | None = None,
 ) -> Served:
     """Run ``dosirak serve target`` and wait until /readyz answers 200."""
-    port = free_port()
+    port = port or free_port()
     log_path = workdir / f"serve-{port}.log"
     env = {
         **os.environ,
