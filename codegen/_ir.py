@@ -181,15 +181,18 @@ class Operation:
     #: Whether a request must have its body (a document's bodies are optional by default).
     request_required: bool = True
     description: str | None = None
+    #: Where the server serves it: the path of its first server's URL ("" for the root).
+    base_path: str = ""
 
     @property
     def route_path(self) -> str:
-        """The path with each template variable named as Starlette can match it."""
+        """The path the server serves, below its base path, with each template variable
+        named as Starlette can match it."""
         path = self.path
         for parameter in self.parameters:
             if parameter.location == "path":
                 path = path.replace("{" + parameter.name + "}", "{" + parameter.python_name + "}")
-        return path
+        return self.base_path + path
 
     @property
     def body_annotation(self) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 from ._names import PythonIdentifier
 from ._problems import Problem
 from ._refs import child, follow, pointer
+from ._servers import operation_servers
 
 __all__ = ["HTTP_METHODS", "RawOperation", "collect_operations"]
 
@@ -30,6 +31,8 @@ class RawOperation:
     request: dict[str, Any] | None = None
     request_where: str = ""
     responses: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    #: The ``servers`` that apply to it (its own, its path item's or the document's).
+    servers: Any = None
 
 
 def deref(document: dict[str, Any], node: Any, problems: list[Problem], where: str) -> Any:
@@ -63,6 +66,7 @@ def collect_operations(document: dict[str, Any], problems: list[Problem]) -> lis
                 operation_id=operation_id,
                 name=PythonIdentifier(operation_id, prefix="op"),
                 operation=operation,
+                servers=operation_servers(document, item, operation),
             )
             by_key: dict[tuple[str, str], dict[str, Any]] = {}
             # The path item's shared parameters first, so the operation's own override them;

@@ -14,6 +14,7 @@ from ._operations import RawOperation, collect_operations
 from ._problems import GenerationError, Problem
 from ._refs import pointer, schema_name
 from ._render import python_source
+from ._servers import base_path
 
 __all__ = ["Target", "parse_document"]
 
@@ -298,7 +299,10 @@ def _operation(
         response_body = _body(
             success[1], success[0], target, problems, inline, "response", builder.schemas
         )
-    if any(p.level == "error" and not p.narrowing for p in problems):
+    served_at = base_path(raw.servers) if target == "server" else ""
+    if served_at is None:
+        problems.append(_skip(where, "the path of its server's URL has a variable with no default"))
+    if any(p.level == "error" and not p.narrowing for p in problems) or served_at is None:
         return None
     return _ir.Operation(
         operation_id=raw.operation_id,
@@ -312,6 +316,7 @@ def _operation(
         parameters=tuple(sorted(parameters, key=lambda p: not p.required)),
         request_required=bool(raw.request.get("required", False)) if raw.request else True,
         description=operation.get("description"),
+        base_path=served_at,
     )
 
 

@@ -821,3 +821,117 @@ def test_path_items_behind_refs_are_served_and_published_complete(tmp_path: Path
     responses = published["components"]["pathItems"]["Thing"]["get"]["responses"]
     assert responses["422"] == {"$ref": "#/components/responses/ValidationError"}
     assert {"400", "413", "415", "500", "503", "504"} <= set(responses)
+
+
+@pytest.mark.parametrize(
+    ("servers", "expected"),
+    [
+        (None, ""),
+        ([], ""),
+        ([{"url": "/"}], ""),
+        ([{"url": "http://localhost:8000"}], ""),
+        ([{"url": "https://petstore3.swagger.io/api/v3"}], "/api/v3"),
+        ([{"url": "/v2/"}, {"url": "/other"}], "/v2"),  # the first one
+        ([{"url": "v1"}], "/v1"),  # relative to where the document is served
+        ([{"url": "/caf%C3%A9"}], "/café"),
+        (
+            [
+                {
+                    "url": "{scheme}://{host}/api/{version}",
+                    "variables": {
+                        "scheme": {"default": "https"},
+                        "host": {"default": "example.com"},
+                        "version": {"default": "v3", "enum": ["v2", "v3"]},
+                    },
+                }
+            ],
+            "/api/v3",
+        ),
+        ([{"url": "/api/{version}"}], None),  # a variable with no default
+    ],
+)
+def test_the_base_path_is_the_first_servers_path(servers: Any, expected: str | None) -> None:
+    from dosirak.codegen._servers import base_path
+
+    assert base_path(servers) == expected
+
+
+def test_operations_are_served_below_their_servers_path(tmp_path: Path) -> None:
+    text = {"200": {"description": "OK", "content": {"text/plain": {"schema": {"type": "string"}}}}}
+    document = {
+        "openapi": "3.1.0",
+        "info": {"title": "based", "version": "1"},
+        "servers": [{"url": "https://api.example.com/v2"}],
+        "paths": {
+            "/pets/{id}": {
+                "get": {
+                    "operationId": "getPet",
+                    "responses": text,
+                    "parameters": [
+                        {
+                            "name": "id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "integer"},
+                        }
+                    ],
+                }
+            },
+            "/health": {
+                "servers": [{"url": "/"}],  # the path item's own: at the root
+                "get": {"operationId": "health", "responses": text},
+            },
+            "/legacy": {
+                "get": {
+                    "operationId": "legacy",
+                    "servers": [{"url": "/v1"}],  # the operation's own
+                    "responses": text,
+                }
+            },
+        },
+    }
+    (tmp_path / "based.json").write_text(json.dumps(document))
+    assert dosirak("gen", "based.json", "-o", "build", cwd=tmp_path).returncode == 0
+    (tmp_path / "build" / "handlers.py").write_text(
+        "def get_pet(*, id: int) -> str:\n    return f'pet {id}'\n\n\n"
+        "def health() -> str:\n    return 'ok'\n\n\n"
+        "def legacy() -> str:\n    return 'old'\n"
+    )
+    with TestClient(app_for_directory(tmp_path / "build")) as test:
+        assert test.get("/v2/pets/7").text == "pet 7"
+        assert test.get("/health").text == "ok"
+        assert test.get("/v1/legacy").text == "old"
+        missing = test.get("/pets/7")  # not where the document says
+        assert missing.status_code == 404
+        assert missing.headers["content-type"] == "application/problem+json"
+        assert test.get("/v2/legacy").status_code == 404
+        # the published document keeps its servers as written
+        assert test.get("/openapi.json").json()["servers"] == document["servers"]
+        # the metrics count by the served route template
+        metrics = test.get("/metrics").text
+        assert 'route="/v2/pets/{id}"' in metrics
+    # a client made from the published document calls each operation where it is served
+    served = start_server(str(tmp_path / "build"), tmp_path)
+    try:
+        from dosirak import Client
+
+        with Client.from_url(served.base_url) as client:
+            assert client.get_pet(id=7) == "pet 7"
+            assert client.health() == "ok"
+            assert client.legacy() == "old"
+    finally:
+        stop_server(served)
+
+
+def test_a_server_variable_without_default_leaves_the_operation_out(tmp_path: Path) -> None:
+    document = {
+        "openapi": "3.1.0",
+        "info": {"title": "vars", "version": "1"},
+        "servers": [{"url": "/api/{version}"}],
+        "paths": {"/x": {"get": {"operationId": "x", "responses": {"204": {"description": "-"}}}}},
+    }
+    (tmp_path / "vars.json").write_text(json.dumps(document))
+    result = dosirak("gen", "vars.json", "-o", "build", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "#/paths/~1x/get" in result.stdout + result.stderr
+    assert "server's URL has a variable with no default" in result.stdout + result.stderr

@@ -129,8 +129,9 @@ def _value(annotation: str) -> str:
 
 
 def _request(client: httpx.Client, op: Operation, broken: Parameter | None = None) -> httpx.Request:
-    """A request for ``op`` with its parameters filled in; ``broken`` gets a non-number."""
-    path = op.path
+    """A request for ``op`` with its parameters filled in; ``broken`` gets a non-number.
+    It goes below the operation's base path (its first server's path)."""
+    path = op.base_path + op.path
     query: dict[str, str] = {}
     headers: dict[str, str] = {}
     cookies: dict[str, str] = {}
@@ -222,3 +223,17 @@ def test_an_invalid_document_exits_2_naming_the_finding(name: str, tmp_path: Pat
     assert "Traceback" not in result.stderr
     assert len(result.stderr) < 2000, "the finding, not the whole document"
     assert not (tmp_path / "out").exists()
+
+
+def test_each_document_is_served_below_its_first_servers_path() -> None:
+    expected = {
+        "swagger-petstore3.yaml": "/api/v3",  # https://petstore3.swagger.io/api/v3
+        "oai-petstore-expanded.yaml": "/v2",
+        "oai-petstore.yaml": "/v1",
+        "haystack-rest-api.json": "",  # http://localhost:8000
+        "kserve-v2-rest.yaml": "",  # servers: []
+    }
+    for name, base in expected.items():
+        generated = generate(load_document(SPECS / name), skip_unsupported=name in NEEDS_SKIPPING)
+        assert generated.service is not None
+        assert {op.base_path for op in generated.service.operations} == {base}, name

@@ -43,8 +43,10 @@ def _load(document: dict[str, Any]) -> tuple[types.ModuleType, dict[str, Operati
                 continue
             params = eval(body.params_code, namespace)  # literals and _models.X only
             bodies.append(BodySpec(body.kind, body.media_types, params))
+        # The server that published the document serves each operation below its base path.
+        path = op.base_path + op.path
         operations[op.name] = OperationSpec(
-            op.method, op.path, bodies[0], bodies[1], op.statuses, op.parameter_specs
+            op.method, path, bodies[0], bodies[1], op.statuses, op.parameter_specs
         )
     return models, operations
 

@@ -93,8 +93,8 @@ def build_routes(operations: Operations, *, limits: _codecs.Limits) -> list[_Rou
         return _codecs.declared_status(response, context, _DELETE_PET_STATUSES)
 
     return [
-        _Route("/pets", _guard(find_pets), methods=["GET"]),
-        _Route("/pets", _guard(add_pet), methods=["POST"]),
-        _Route("/pets/{id}", _guard(find_pet_by_id), methods=["GET"]),
-        _Route("/pets/{id}", _guard(delete_pet), methods=["DELETE"]),
+        _Route("/v2/pets", _guard(find_pets), methods=["GET"]),
+        _Route("/v2/pets", _guard(add_pet), methods=["POST"]),
+        _Route("/v2/pets/{id}", _guard(find_pet_by_id), methods=["GET"]),
+        _Route("/v2/pets/{id}", _guard(delete_pet), methods=["DELETE"]),
     ]
