@@ -36,8 +36,8 @@ from ._deadline import seconds_left
 from ._resources import cpu_cores, gpu_count, worker_environments
 from ._threads import NotAServerThread, call_in_loop
 from ._worker import failure
-from ._workers import STARTUP_TIMEOUT_S, RunnerWorkerError
-from .errors import ProblemError, ServiceUnavailable
+from ._workers import STARTUP_TIMEOUT_S, RunnerWorkerError, reply_value
+from .errors import ServiceUnavailable
 
 if TYPE_CHECKING:
     from dosirak import Runner
@@ -325,7 +325,7 @@ class RayActors:
         actor = await self._take()
         ray = self._ray
         try:
-            status, value = await actor.handle.call.remote(method, args, kwargs)
+            reply = await actor.handle.call.remote(method, args, kwargs)
         except ray.exceptions.RayActorError:
             self._lost(actor)
             raise ServiceUnavailable(
@@ -344,15 +344,7 @@ class RayActors:
             self._release(actor)
             raise
         self._release(actor)
-        if status == "ok":
-            return value
-        if status == "raise":
-            error, trace = value
-            if not isinstance(error, ProblemError):  # a problem is an answer, not a failure
-                logger.error("%s.%s failed in its Ray actor:\n%s", self.runner, method, trace)
-            raise error
-        kind, message, trace = value
-        raise RunnerWorkerError(self.runner, method, kind, message, trace)
+        return reply_value(reply, self.runner, method, "its Ray actor")
 
     def _release(self, actor: _Actor) -> None:
         if actor.alive and self._idle is not None:

@@ -36,7 +36,7 @@ from .errors import ProblemError, ServiceUnavailable
 if TYPE_CHECKING:
     from dosirak import Runner
 
-__all__ = ["RunnerWorkerError", "WorkerProcesses"]
+__all__ = ["RunnerWorkerError", "WorkerProcesses", "reply_value"]
 
 logger = logging.getLogger("dosirak.runners")
 
@@ -53,6 +53,22 @@ class RunnerWorkerError(RuntimeError):
         self.method = method
         self.kind = kind
         self.trace = trace
+
+
+def reply_value(reply: tuple[str, Any], runner: str, method: str, where: str) -> Any:
+    """What a worker's reply (``dosirak.runtime._worker.failure`` or ``("ok", value)``)
+    carries: its value, else the exception it raised (logged unless a problem), else a
+    `RunnerWorkerError` for one that could not travel."""
+    status, value = reply
+    if status == "ok":
+        return value
+    if status == "raise":
+        error, trace = value
+        if not isinstance(error, ProblemError):  # a problem is an answer, not a failure
+            logger.error("%s.%s failed in %s:\n%s", runner, method, where, trace)
+        raise error
+    kind, message, trace = value
+    raise RunnerWorkerError(runner, method, kind, message, trace)
 
 
 class _Worker:
@@ -209,15 +225,7 @@ class WorkerProcesses:
             self._lost(worker)
             raise
         self._idle.put_nowait(worker)
-        if status == "ok":
-            return value
-        if status == "raise":
-            error, trace = value
-            if not isinstance(error, ProblemError):  # a problem is an answer, not a failure
-                logger.error("%s.%s failed in its worker:\n%s", self.runner, method, trace)
-            raise error
-        kind, message, trace = value
-        raise RunnerWorkerError(self.runner, method, kind, message, trace)
+        return reply_value((status, value), self.runner, method, "its worker")
 
     def _lost(self, worker: _Worker) -> None:
         if not worker.alive:
