@@ -289,6 +289,8 @@ def _diff_input(target: str) -> dict[str, Any]:
         document, source = _document_for(target)
     except typer.Exit:  # the message is out already; only the status differs
         raise typer.Exit(2) from None
+    if not _is_document(target):
+        return document  # a service's document: build_document has validated it
     try:
         validate_document(document, source=source)
     except InvalidDocumentError as exc:
