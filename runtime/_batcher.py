@@ -354,7 +354,9 @@ class Batcher:
         batch_args = tuple(
             data.concat(
                 [
-                    data.take(e.args[i], start, start + count, self.in_dim)
+                    e.args[i]  # a whole request (most are): no slicing
+                    if count == e.size
+                    else data.take(e.args[i], start, start + count, self.in_dim)
                     for e, start, count in parts
                 ],
                 self.in_dim,
@@ -394,6 +396,10 @@ class Batcher:
         self._full_batch_seconds = self.policy.expected_seconds(self.policy.max_batch_size)
         metrics.batch_done(self.runner, self.method, items, elapsed)
         for (entry, start, count), piece in zip(parts, pieces, strict=True):
+            if count == entry.size:  # the whole request was in this batch (most are)
+                if not entry.future.done():
+                    entry.future.set_result(piece)
+                continue
             entry.pieces.append((start, piece))
             entry.done += count
             if entry.done == entry.size and not entry.future.done():

@@ -121,6 +121,8 @@ class CostModel:
         self.alpha = alpha
         self.samples = 0
         self._w = self._x = self._y = self._xx = self._xy = 0.0
+        # The fit, solved once per observation: predictions are made at every arrival.
+        self._fixed = self._per_item = 0.0
 
     def observe(self, items: int, seconds: float) -> None:
         keep = 1.0 - self.alpha
@@ -130,6 +132,12 @@ class CostModel:
         self._xx = self._xx * keep + items * items
         self._xy = self._xy * keep + items * seconds
         self.samples += 1
+        spread = self._w * self._xx - self._x * self._x
+        per_item = 0.0
+        if spread > 1e-9 * max(1.0, self._w * self._xx):
+            per_item = max(0.0, (self._w * self._xy - self._x * self._y) / spread)
+        self._per_item = per_item
+        self._fixed = max(0.0, (self._y - per_item * self._x) / self._w)
 
     @property
     def ready(self) -> bool:
@@ -138,18 +146,10 @@ class CostModel:
     @property
     def coefficients(self) -> tuple[float, float]:
         """(fixed seconds, seconds per item), both clamped at zero."""
-        if not self.samples:
-            return 0.0, 0.0
-        spread = self._w * self._xx - self._x * self._x
-        per_item = 0.0
-        if spread > 1e-9 * max(1.0, self._w * self._xx):
-            per_item = max(0.0, (self._w * self._xy - self._x * self._y) / spread)
-        fixed = max(0.0, (self._y - per_item * self._x) / self._w)
-        return fixed, per_item
+        return self._fixed, self._per_item
 
     def predict(self, items: int) -> float:
-        fixed, per_item = self.coefficients
-        return fixed + per_item * items
+        return self._fixed + self._per_item * items
 
 
 class _ArrivalRate:
@@ -167,16 +167,22 @@ class _ArrivalRate:
         self._burst_gap: float | None = None
 
     def add(self, now: float, items: int) -> None:
-        if self.last is not None:
-            gap = max(0.0, now - self.last) / max(1, items)
-            if self._gap is None or self._burst_gap is None:
+        # Called at every arrival: conditionals rather than min()/max() calls.
+        last = self.last
+        if last is not None:
+            gap = now - last if now > last else 0.0
+            if items > 1:
+                gap /= items
+            burst_gap = self._burst_gap
+            if self._gap is None or burst_gap is None:
                 self._gap = self._burst_gap = gap
             else:
                 self._gap += self.weight * (gap - self._gap)
                 # Within bursts: a pause between two moves this mean a little, not by its
                 # whole length; a lasting slowdown still shows within a few arrivals.
-                capped = min(gap, max(4 * self._burst_gap, 1e-4))
-                self._burst_gap += self.weight * (capped - self._burst_gap)
+                cap = 4 * burst_gap if 4 * burst_gap > 1e-4 else 1e-4
+                capped = gap if gap < cap else cap
+                self._burst_gap = burst_gap + self.weight * (capped - burst_gap)
         self.last = now
 
     def at(self, now: float) -> float:
@@ -226,14 +232,15 @@ class AdaptivePolicy:
         self._returns_from: float | None = None
 
     def on_arrival(self, now: float, items: int) -> None:
-        last = self._arrivals.last
-        # Callers of the last batch come back about one batch time after the arrivals
-        # before it; after a longer quiet spell they are not coming (any more).
-        quiet = last is not None and now - last > 2 * self.cost.predict(self._returning)
-        if self._returning and quiet:
-            self._returning = 0
+        returning = self._returning
+        if returning:
+            last = self._arrivals.last
+            # Callers of the last batch come back about one batch time after the arrivals
+            # before it; after a longer quiet spell they are not coming (any more).
+            if last is not None and now - last > 2 * self.cost.predict(returning):
+                returning = 0
         self._arrivals.add(now, items)
-        self._returning = max(0, self._returning - items)
+        self._returning = returning - items if returning > items else 0
 
     def observe(self, items: int, seconds: float) -> None:
         self.cost.observe(items, seconds)
