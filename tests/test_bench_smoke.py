@@ -233,3 +233,15 @@ def test_ratios_pair_the_rounds() -> None:
     assert bench.paired_ratio([10, 30, 20], [10, 10, 40]) == 1.0
     # Unpaired (a peer missed a round): the medians' ratio.
     assert bench.paired_ratio([10, 30], [10, 10, 40]) == 2.0
+
+
+def test_batching_overhead_reports_a_cost_per_request() -> None:
+    command = [
+        sys.executable,
+        str(BENCH.parent / "batching_overhead.py"),
+        *("--concurrency", "8", "--batches", "10", "--repeats", "1"),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    found = re.search(r"^batching layer: ([\d.]+) µs per request", result.stdout, re.MULTILINE)
+    assert found and float(found.group(1)) > 0, result.stdout
