@@ -32,11 +32,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import _metrics as metrics
-from ._deadline import seconds_left
 from ._resources import cpu_cores, gpu_count, worker_environments
 from ._threads import NotAServerThread, call_in_loop
 from ._worker import failure
-from ._workers import STARTUP_TIMEOUT_S, RunnerWorkerError, reply_value
+from ._workers import STARTUP_TIMEOUT_S, RunnerWorkerError, reply_value, take_idle
 from .errors import ServiceUnavailable
 
 if TYPE_CHECKING:
@@ -309,14 +308,7 @@ class RayActors:
         if self._idle is None:
             raise ServiceUnavailable(f"runner {self.runner!r} has not started")
         while True:
-            left = seconds_left()
-            try:
-                actor = await asyncio.wait_for(self._idle.get(), None if left > 1e9 else left)
-            except TimeoutError:
-                raise ServiceUnavailable(
-                    f"no actor of runner {self.runner!r} became free in time",
-                    headers={"Retry-After": "1"},
-                ) from None
+            actor = await take_idle(self._idle, f"no actor of runner {self.runner!r}")
             if actor.alive:
                 return actor
             # Died while idle: its replacement is queued once Ray has started it again.

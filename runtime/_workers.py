@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import _metrics as metrics
 from ._deadline import seconds_left
@@ -36,7 +36,7 @@ from .errors import ProblemError, ServiceUnavailable
 if TYPE_CHECKING:
     from dosirak import Runner
 
-__all__ = ["RunnerWorkerError", "WorkerProcesses", "reply_value"]
+__all__ = ["RunnerWorkerError", "WorkerProcesses", "reply_value", "take_idle"]
 
 logger = logging.getLogger("dosirak.runners")
 
@@ -53,6 +53,20 @@ class RunnerWorkerError(RuntimeError):
         self.method = method
         self.kind = kind
         self.trace = trace
+
+
+T = TypeVar("T")
+
+
+async def take_idle(idle: asyncio.Queue[T], who: str) -> T:
+    """The next idle worker, waiting at most until the request's deadline (503 after)."""
+    left = seconds_left()
+    try:
+        return await asyncio.wait_for(idle.get(), None if left > 1e9 else left)
+    except TimeoutError:
+        raise ServiceUnavailable(
+            f"{who} became free in time", headers={"Retry-After": "1"}
+        ) from None
 
 
 def reply_value(reply: tuple[str, Any], runner: str, method: str, where: str) -> Any:
@@ -199,14 +213,7 @@ class WorkerProcesses:
         if self._idle is None or self._loop is None:
             raise ServiceUnavailable(f"runner {self.runner!r} has not started")
         while True:
-            left = seconds_left()
-            try:
-                worker = await asyncio.wait_for(self._idle.get(), None if left > 1e9 else left)
-            except TimeoutError:
-                raise ServiceUnavailable(
-                    f"no worker of runner {self.runner!r} became free in time",
-                    headers={"Retry-After": "1"},
-                ) from None
+            worker = await take_idle(self._idle, f"no worker of runner {self.runner!r}")
             if worker.alive and worker.process.poll() is None:
                 break
             self._lost(worker)  # died while idle: restart it, take another
