@@ -79,11 +79,11 @@ class _Queue(PendingQueue):
     """The batcher's FIFO of entries, seen by the policy as their `Pending` views; the
     item count and the earliest deadline are kept as entries come and go."""
 
-    __slots__ = ("_earliest", "_stale", "entries", "items_left")
+    __slots__ = ("_earliest", "_items", "_stale", "entries")
 
     def __init__(self) -> None:
         self.entries: deque[_Entry] = deque()
-        self.items_left = 0  # items not yet dispatched
+        self._items = 0  # items not yet dispatched
         self._earliest = math.inf
         self._stale = False  # an entry with the earliest deadline left: find it again
 
@@ -100,7 +100,7 @@ class _Queue(PendingQueue):
 
     @property
     def items(self) -> int:
-        return self.items_left
+        return self._items
 
     @property
     def earliest_deadline(self) -> float:
@@ -111,6 +111,7 @@ class _Queue(PendingQueue):
 
     def append(self, entry: _Entry) -> None:
         self.entries.append(entry)
+        self._items += entry.size
         if entry.deadline < self._earliest:
             self._earliest = entry.deadline
 
@@ -118,13 +119,17 @@ class _Queue(PendingQueue):
         if entry.deadline <= self._earliest:
             self._stale = True
 
-    def popleft(self) -> _Entry:
-        entry = self.entries.popleft()
-        self._left(entry)
-        return entry
+    def dispatched(self, items: int) -> None:
+        """``items`` of the queued ones went into a batch; entries all sent leave."""
+        self._items -= items
+        entries = self.entries
+        while entries and entries[0].dispatched == entries[0].size:
+            self._left(entries.popleft())
 
     def remove(self, entry: _Entry) -> None:
+        """``entry`` leaves with the items it had not yet sent."""
         self.entries.remove(entry)
+        self._items -= entry.size - entry.dispatched
         self._left(entry)
 
 
@@ -160,7 +165,7 @@ class Batcher:
         self._running: set[asyncio.Task[None]] = set()
         self._closed = False
         self._report_depth = metrics.watch_queue(
-            self.runner, self.method, lambda: self._queue.items_left
+            self.runner, self.method, lambda: self._queue.items
         )
         # Deadlines: one heap and one timer for the earliest, not a timer per request
         # (the event loop's timer heap compares handles in Python). Finished entries
@@ -184,12 +189,12 @@ class Batcher:
 
     @property
     def queued_items(self) -> int:
-        return self._queue.items_left
+        return self._queue.items
 
     def expected_wait(self) -> float:
         """Seconds until what is queued now has run, by the policy's cost model."""
         full = self.policy.max_batch_size
-        batches, rest = divmod(self._queue.items_left, full)
+        batches, rest = divmod(self._queue.items, full)
         seconds = batches * self.policy.expected_seconds(full)
         if rest:
             seconds += self.policy.expected_seconds(rest)
@@ -212,12 +217,12 @@ class Batcher:
         if size == 0:
             return await self._call(args)
         now = self._clock()
-        if self._queue.items_left:
+        if self._queue.items:
             # Back-pressure at the door: a full queue, or one that (by the cost model)
             # cannot be worked off before this request's deadline, answers 503 now rather
             # than 504 later.
-            full = self._queue.items_left + size > self.max_queue_items
-            batches = self._queue.items_left // self.policy.max_batch_size + 1
+            full = self._queue.items + size > self.max_queue_items
+            batches = self._queue.items // self.policy.max_batch_size + 1
             bound = batches * self._full_batch_seconds / max(1, self.slots)
             reason = ""
             if full or not self._linear_cost or now + bound > deadline:
@@ -229,7 +234,7 @@ class Batcher:
             if reason:
                 metrics.rejected(self.runner, self.method)
                 raise ServiceUnavailable(
-                    f"runner {self.runner!r} has {self._queue.items_left} items queued for "
+                    f"runner {self.runner!r} has {self._queue.items} items queued for "
                     f"{self.method!r}, {reason}; retry later",
                     headers={"Retry-After": str(max(1, math.ceil(wait)))},
                 )
@@ -238,7 +243,6 @@ class Batcher:
         loop = asyncio.get_running_loop()
         entry = _Entry(args, size, now, deadline, loop.create_future())
         self._queue.append(entry)
-        self._queue.items_left += size
         self._depth_changed()
         self._idle.clear()
         self.policy.on_arrival(now, size)
@@ -305,7 +309,6 @@ class Batcher:
         left = entry.size - entry.dispatched
         if left and entry in self._queue.entries:
             self._queue.remove(entry)
-            self._queue.items_left -= left
             self._depth_changed()
             self._wakeup.set()
         if not entry.future.done():
@@ -345,10 +348,8 @@ class Batcher:
                 entry.pending = Pending(
                     entry.size - entry.dispatched, entry.arrived, entry.deadline
                 )
-        while queue and queue[0].dispatched == queue[0].size:
-            self._queue.popleft()
         taken = sum(count for _, _, count in parts)
-        self._queue.items_left -= taken
+        self._queue.dispatched(taken)
         self._depth_changed()
         width = len(parts[0][0].args)
         batch_args = tuple(

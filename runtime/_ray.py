@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from . import _metrics as metrics
 from ._resources import cpu_cores, gpu_count, worker_environments
 from ._threads import NotAServerThread, call_in_loop
-from ._worker import failure
+from ._worker import failure, local_runner
 from ._workers import STARTUP_TIMEOUT_S, RunnerWorkerError, reply_value, take_idle
 from .errors import ServiceUnavailable
 
@@ -127,14 +127,7 @@ class _RunnerActor:
 
         if directory not in sys.path:  # a ``package.module:svc`` target imports from there
             sys.path.insert(0, directory)
-        from dosirak._loader import load_service
-
-        service = load_service(target)
-        runner = next((r for r in service.runners if r.name == runner_name), None)
-        if runner is None:
-            raise LookupError(f"service {service.name!r} has no runner {runner_name!r}")
-        runner.init_local()
-        self._placement = runner._placement
+        self._placement = local_runner(target, runner_name)
         # Pings run beside a call (two threads), calls one after another: a call the server
         # stopped waiting for (cancelled) still finishes before the next one starts.
         self._one_call = threading.Lock()

@@ -18,7 +18,7 @@ from typing import Any
 
 from ._wire import WireClosed, read_sync, write_sync
 
-__all__ = ["failure", "main"]
+__all__ = ["failure", "local_runner", "main"]
 
 
 def failure(exc: BaseException) -> tuple[str, Any]:
@@ -31,20 +31,29 @@ def failure(exc: BaseException) -> tuple[str, Any]:
     return "raise", (exc, trace)
 
 
-def main(argv: list[str]) -> int:
-    target, runner_name, socket_path = argv
-    # The server stops workers itself after draining; a Ctrl-C meant for it must not
-    # kill a worker in the middle of a batch.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def local_runner(target: str, runner_name: str) -> Any:
+    """The placement running the named runner of the service ``target`` in this process
+    (a worker's or a Ray actor's); LookupError if the service has no such runner."""
     from dosirak._loader import load_service
 
     service = load_service(target)
     runner = next((r for r in service.runners if r.name == runner_name), None)
     if runner is None:
-        print(f"service has no runner {runner_name!r}", file=sys.stderr)
-        return 2
+        raise LookupError(f"service {service.name!r} has no runner {runner_name!r}")
     runner.init_local()
-    placement = runner._placement
+    return runner._placement
+
+
+def main(argv: list[str]) -> int:
+    target, runner_name, socket_path = argv
+    # The server stops workers itself after draining; a Ctrl-C meant for it must not
+    # kill a worker in the middle of a batch.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        placement = local_runner(target, runner_name)
+    except LookupError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(socket_path)
     listener.listen(1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import socket
 import subprocess
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -138,6 +140,21 @@ def iris_server(serve_target: Callable[[str], Served]) -> Served:
 def iris_client(iris_server: Served) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=iris_server.base_url, timeout=10) as client:
         yield client
+
+
+def post_npy(url: str, array: np.ndarray, timeout: float = 60) -> np.ndarray:
+    """POST ``array`` as ``.npy`` asking for ``.npy`` back; the array answered (200 only)."""
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    npy = "application/x-npy"
+    response = httpx.post(
+        url,
+        content=buffer.getvalue(),
+        headers={"Content-Type": npy, "Accept": npy},
+        timeout=timeout,
+    )
+    assert response.status_code == 200, response.text
+    return np.load(io.BytesIO(response.content))
 
 
 async def post_many(base_url: str, path: str, count: int, body: Any) -> list[httpx.Response]:

@@ -5,7 +5,6 @@ coming back, graceful shutdown, and a runner asking for what the machine lacks."
 from __future__ import annotations
 
 import asyncio
-import io
 import os
 import random
 import signal
@@ -23,7 +22,7 @@ from dosirak.runtime._ray import RayMissingError, absolute_target, actor_options
 
 import dosirak
 
-from .conftest import ROOT, Served, post_many, start_server, stop_server
+from .conftest import ROOT, Served, post_many, post_npy, start_server, stop_server
 
 TARGET = f"{ROOT / 'tests' / 'services' / 'ray' / 'service.py'}:svc"
 ROW = [[5.1, 3.5, 1.4, 0.2]]
@@ -58,8 +57,9 @@ def test_actor_options_from_the_runners_resources() -> None:
     assert gpus["num_gpus"] == 0.5  # two GPUs shared by four actors
     assert "CUDA_VISIBLE_DEVICES" not in gpus["runtime_env"]["env_vars"]  # Ray assigns them
 
-    threaded = actor_options(dosirak.Runner(Threaded), 1)
-    assert int(threaded["runtime_env"]["env_vars"]["OMP_NUM_THREADS"]) >= 1
+    threaded = actor_options(dosirak.Runner(Threaded), 1)  # all this machine's CPUs
+    cpus = str(len(os.sched_getaffinity(0)))
+    assert threaded["runtime_env"]["env_vars"]["OMP_NUM_THREADS"] == cpus
 
 
 def test_placement_is_checked_when_the_runner_is_made() -> None:
@@ -155,16 +155,7 @@ def test_calls_are_batched_before_they_go_to_ray(ray_server: Served) -> None:
 
 def test_large_arrays_and_two_runners_at_once(ray_server: Served) -> None:
     x = np.random.default_rng(3).normal(size=(3000, 200))
-    buffer = io.BytesIO()
-    np.save(buffer, x)
-    response = httpx.post(
-        f"{ray_server.base_url}/row_sums",
-        content=buffer.getvalue(),
-        headers={"Content-Type": "application/x-npy", "Accept": "application/x-npy"},
-        timeout=60,
-    )
-    assert response.status_code == 200
-    np.testing.assert_allclose(np.load(io.BytesIO(response.content)), x.sum(axis=1))
+    np.testing.assert_allclose(post_npy(f"{ray_server.base_url}/row_sums", x), x.sum(axis=1))
     both = httpx.post(f"{ray_server.base_url}/both", json=ROW, timeout=30)
     assert both.status_code == 200
     assert both.json() == [[10.2, 10.2, 7.0, 2.8, 0.4]]

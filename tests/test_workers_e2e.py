@@ -4,7 +4,6 @@ failures, graceful shutdown, and several API server processes."""
 from __future__ import annotations
 
 import asyncio
-import io
 import signal
 import time
 from collections.abc import Iterator
@@ -14,7 +13,7 @@ import httpx
 import numpy as np
 import pytest
 
-from .conftest import ROOT, Served, post_many, start_server, stop_server
+from .conftest import ROOT, Served, post_many, post_npy, start_server, stop_server
 
 TARGET = f"{ROOT / 'tests' / 'services' / 'workers' / 'service.py'}:svc"
 ROW = [[5.1, 3.5, 1.4, 0.2]]
@@ -56,16 +55,7 @@ def test_runner_methods_run_in_worker_processes(workers_server: Served) -> None:
 
 def test_large_arrays_cross_the_process_boundary_intact(workers_server: Served) -> None:
     x = np.random.default_rng(7).normal(size=(2000, 300))
-    buffer = io.BytesIO()
-    np.save(buffer, x)
-    response = httpx.post(
-        f"{workers_server.base_url}/row_sums",
-        content=buffer.getvalue(),
-        headers={"Content-Type": "application/x-npy", "Accept": "application/x-npy"},
-        timeout=30,
-    )
-    assert response.status_code == 200
-    np.testing.assert_allclose(np.load(io.BytesIO(response.content)), x.sum(axis=1))
+    np.testing.assert_allclose(post_npy(f"{workers_server.base_url}/row_sums", x), x.sum(axis=1))
 
 
 def test_a_failing_method_is_a_500_with_an_error_id(workers_server: Served) -> None:
