@@ -10,7 +10,6 @@ running finishes for the others).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import heapq
 import itertools
 import math
@@ -158,10 +157,15 @@ class Batcher:
         self._clock = clock
         self._queue = _Queue()
         self._busy = 0
-        self._wakeup = asyncio.Event()
+        # Decisions run as loop callbacks: one soon after whatever changed the queue (many
+        # arrivals in one pass of the loop make one decision), one when the policy's wait
+        # ends. No task is woken per arrival.
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._decision: asyncio.Handle | None = None
+        self._wait_timer: asyncio.TimerHandle | None = None
+        self._wait_until = math.inf
         self._idle = asyncio.Event()
         self._idle.set()
-        self._task: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[None]] = set()
         self._closed = False
         self._report_depth = metrics.watch_queue(
@@ -240,15 +244,14 @@ class Batcher:
                 )
         if deadline <= now:
             raise GatewayTimeout("the request's deadline passed before it reached the runner")
-        loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
         entry = _Entry(args, size, now, deadline, loop.create_future())
         self._queue.append(entry)
         self._depth_changed()
         self._idle.clear()
         self.policy.on_arrival(now, size)
-        if self._task is None:
-            self._task = loop.create_task(self._dispatch_loop())
-        self._wakeup.set()
+        if self._decision is None:
+            self._decision = loop.call_soon(self._decide)
         if deadline != math.inf:
             self._watch_deadline(entry, now)
         self._waiting += 1
@@ -310,31 +313,45 @@ class Batcher:
         if left and entry in self._queue.entries:
             self._queue.remove(entry)
             self._depth_changed()
-            self._wakeup.set()
+            self._decide_soon()
         if not entry.future.done():
             entry.future.cancel()
 
-    async def _dispatch_loop(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            until: float | None = None
-            if self._queue and self._busy < self.slots:
-                now = self._clock()
-                decision = self.policy.decide(now, self._queue, self.slots - self._busy)
-                if isinstance(decision, Dispatch) and decision.items > 0:
-                    self._start_batch(decision.items)
-                    continue
-                if isinstance(decision, Wait) and decision.until is not None:
-                    until = decision.until
-            if not self._queue and not self._busy:
-                self._idle.set()
-            self._wakeup.clear()
-            timer = None
-            if until is not None:
-                timer = loop.call_later(max(0.0, until - self._clock()), self._wakeup.set)
-            await self._wakeup.wait()
-            if timer is not None:
-                timer.cancel()
+    def _decide_soon(self) -> None:
+        """Ask the policy again in the loop's next pass (once, whatever asked meanwhile)."""
+        if self._decision is None and self._loop is not None:
+            self._decision = self._loop.call_soon(self._decide)
+
+    def _decide(self) -> None:
+        """Start what the policy dispatches; keep its wait's end as a timer."""
+        self._decision = None
+        queue = self._queue
+        while queue and self._busy < self.slots:
+            decision = self.policy.decide(self._clock(), queue, self.slots - self._busy)
+            if isinstance(decision, Dispatch) and decision.items > 0:
+                self._start_batch(decision.items)
+                continue
+            if isinstance(decision, Wait) and decision.until is not None:
+                self._wake_at(decision.until)
+            break
+        if not queue and not self._busy:
+            self._idle.set()
+
+    def _wake_at(self, until: float) -> None:
+        # A timer due sooner stays: it leads to a decision that re-arms this one.
+        if self._wait_timer is not None:
+            if self._wait_until <= until:
+                return
+            self._wait_timer.cancel()
+        self._wait_until = until
+        self._wait_timer = asyncio.get_running_loop().call_later(
+            max(0.0, until - self._clock()), self._waited
+        )
+
+    def _waited(self) -> None:
+        self._wait_timer = None
+        self._wait_until = math.inf
+        self._decide()
 
     def _start_batch(self, items: int) -> None:
         queue = self._queue.entries
@@ -391,7 +408,7 @@ class Batcher:
             return
         finally:
             self._busy -= 1
-            self._wakeup.set()
+            self._decide_soon()
         elapsed = self._clock() - started
         self.policy.observe(items, elapsed)
         self._full_batch_seconds = self.policy.expected_seconds(self.policy.max_batch_size)
@@ -410,13 +427,12 @@ class Batcher:
     async def drain(self) -> None:
         """Refuse new requests, finish every queued and running batch, then stop."""
         self._closed = True
-        self._wakeup.set()
         while self._queue or self._busy:
             self._idle.clear()
-            self._wakeup.set()
+            self._decide_soon()
             await self._idle.wait()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        for handle in (self._decision, self._wait_timer):
+            if handle is not None:
+                handle.cancel()
+        self._decision = self._wait_timer = None
+        self._wait_until = math.inf

@@ -214,7 +214,9 @@ class AdaptivePolicy:
     the slot is free would split them into two groups that take turns, each batch half
     full; so after a batch, while its callers' return is expected within one batch time
     (from the recent spacing of arrivals), the policy waits for them, and gives up as soon
-    as they pause. Waiting for them costs less than running a second batch.
+    as they pause. Waiting for them costs less than running a second batch. Once as many
+    items as that batch held have come back, the batch leaves at once: waiting on for
+    arrivals to pause would only idle the model.
     """
 
     def __init__(self, max_batch_size: int = 100, max_latency_s: float = 1.0) -> None:
@@ -230,15 +232,22 @@ class AdaptivePolicy:
         #: when the policy first saw that batch finished.
         self._returning = 0
         self._returns_from: float | None = None
+        #: The latest arrival brought back the last of the last batch's items (by count),
+        #: and no batch has left since.
+        self._all_back = False
 
     def on_arrival(self, now: float, items: int) -> None:
         returning = self._returning
+        # True only while the latest arrival is the one that completed the returns.
+        self._all_back = False
         if returning:
             last = self._arrivals.last
             # Callers of the last batch come back about one batch time after the arrivals
             # before it; after a longer quiet spell they are not coming (any more).
             if last is not None and now - last > 2 * self.cost.predict(returning):
                 returning = 0
+            else:
+                self._all_back = returning <= items
         self._arrivals.add(now, items)
         self._returning = returning - items if returning > items else 0
 
@@ -246,6 +255,7 @@ class AdaptivePolicy:
         self.cost.observe(items, seconds)
         self._returning = items
         self._returns_from = None
+        self._all_back = False
 
     def expected_seconds(self, items: int) -> float:
         return self.cost.predict(items)
@@ -261,6 +271,9 @@ class AdaptivePolicy:
         # oldest one's latency bound or the earliest deadline in the queue.
         budget_end = min(queue[0].arrived + self.max_latency_s, earliest_deadline(queue))
         if now >= budget_end - run_time or not self.cost.ready:
+            return Dispatch(items)
+        if self._all_back:
+            self._all_back = False
             return Dispatch(items)
         back = self._returns_expected(now, items, budget_end)
         if back is not None:

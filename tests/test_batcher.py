@@ -51,6 +51,26 @@ def test_concurrent_requests_share_batches_and_get_their_own_rows() -> None:
     asyncio.run(main())
 
 
+def test_arrivals_in_one_pass_of_the_loop_make_one_decision() -> None:
+    queue_lengths: list[int] = []
+
+    class Counting(GreedyPolicy):
+        def decide(self, now: float, queue: Any, idle_slots: int) -> Any:
+            queue_lengths.append(len(queue))
+            return super().decide(now, queue, idle_slots)
+
+    call = _Recorder()
+
+    async def main() -> None:
+        batcher = Batcher(("model", "predict"), call, Counting(8, 1.0))
+        await asyncio.gather(*(batcher.submit((np.ones((1, 1)),)) for _ in range(5)))
+        await batcher.drain()
+
+    asyncio.run(main())
+    assert queue_lengths == [5]  # the five submits queued before the one decision
+    assert call.sizes == [5]
+
+
 def test_large_request_is_split_across_batches_and_reassembled_in_order() -> None:
     async def main() -> None:
         call = _Recorder()

@@ -127,6 +127,41 @@ def test_never_waits_past_a_request_deadline() -> None:
     assert policy.decide(now + 0.002, queue, idle_slots=1) == Dispatch(2)
 
 
+def _closed_loop_policy() -> AdaptivePolicy:
+    """A policy whose last batch (4 items, 10 ms) was answered at t=1.0 after arrivals
+    10 µs apart: its 4 callers are expected back soon."""
+    policy = AdaptivePolicy(max_batch_size=64, max_latency_s=0.5)
+    for i in range(8):
+        policy.on_arrival(0.99 + i * 1e-5, 1)
+    policy.observe(4, 0.010)
+    return policy
+
+
+def test_dispatches_as_soon_as_the_last_batch_has_come_back() -> None:
+    policy = _closed_loop_policy()
+    queue: list[Pending] = []
+    for i in range(4):
+        now = 1.0 + i * 1e-5
+        policy.on_arrival(now, 1)
+        queue.append(Pending(1, now))
+        decision = policy.decide(now, queue, idle_slots=1)
+        if i < 3:  # callers of the last batch still to come: wait for them
+            assert isinstance(decision, Wait)
+        else:  # the last of them is back: waiting on would only idle the model
+            assert decision == Dispatch(4)
+
+
+def test_an_arrival_after_the_returns_is_judged_by_the_arrival_rate_again() -> None:
+    policy = _closed_loop_policy()
+    queue: list[Pending] = []
+    for i in range(5):  # the 4 returns, then one more caller at the same pace
+        now = 1.0 + i * 1e-5
+        policy.on_arrival(now, 1)
+        queue.append(Pending(1, now))
+    decision = policy.decide(now, queue, idle_slots=1)
+    assert isinstance(decision, Wait)  # arrivals keep coming: more are expected
+
+
 def test_idle_arrivals_fade_so_a_lone_request_is_not_held() -> None:
     policy = _busy_policy()
     later = 10.0  # the burst ended long ago: nothing more is expected
