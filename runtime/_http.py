@@ -13,7 +13,12 @@ profiles of small requests, where uvicorn spent about a third of the server's ti
   not on an `asyncio.Event` made for every request;
 - the keep-alive timer is armed once per idle period, not cancelled and re-made for
   every request;
-- a path without query, fragment or host is taken as it is, without ``parse_url``.
+- a path without query, fragment or host is taken as it is, without ``parse_url``;
+- an app holding the whole response may send it in one call (`_Cycle.send_whole_response`,
+  as dosirak's routes do), and take a body that has all come without ``receive``
+  (`_Cycle.take_whole_body`): no coroutines or message dicts for either;
+- uvicorn's proxy headers middleware is applied in the protocol, with its own rules and
+  trusted hosts: no middleware frame per request, the peer's trust judged per connection.
 
 So a response of known length goes out when its first body message comes (with the body):
 until then the client sees nothing, where uvicorn would have sent the headers already.
@@ -27,9 +32,11 @@ from __future__ import annotations
 
 import asyncio
 import urllib.parse
+from collections.abc import Iterable
 from typing import Any
 
 import httptools
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware, _TrustedHosts
 from uvicorn.protocols.http.flow_control import HIGH_WATER_LIMIT, service_unavailable
 from uvicorn.protocols.http.httptools_impl import (
     HEADER_RE,
@@ -97,6 +104,26 @@ def _default_lines(headers: list[tuple[bytes, bytes]]) -> bytes | None:
             lines += b"%b: %b\r\n" % (name, pair[1])
         _defaults = (headers, lines)
     return lines
+
+
+def _apply_forwarded(scope: dict[str, Any], trusted: _TrustedHosts) -> None:
+    """Scheme and client from X-Forwarded-Proto and -For, as uvicorn's middleware sets them
+    for a trusted peer (an HTTP request's part of it)."""
+    proto: bytes | None = None
+    forwarded_for: list[bytes] = []
+    for name, value in scope["headers"]:
+        if name == b"x-forwarded-proto":
+            proto = value
+        elif name == b"x-forwarded-for":
+            forwarded_for.append(value)
+    if proto is not None:
+        scheme = proto.decode("latin1").strip()
+        if scheme in {"http", "https", "ws", "wss"}:
+            scope["scheme"] = scheme
+    if forwarded_for:
+        host, port = trusted.get_trusted_client_address(b", ".join(forwarded_for).decode("latin1"))
+        if host:
+            scope["client"] = (host, port)
 
 
 class _Cycle(RequestResponseCycle):
@@ -214,14 +241,51 @@ class _Cycle(RequestResponseCycle):
                 f"Unexpected ASGI message '{kind}' sent, after response already completed."
             )
 
+    def send_whole_response(
+        self, status_code: int, headers: Iterable[Any], body: bytes | bytearray | memoryview
+    ) -> bool:
+        """Send a whole response at once, as its start and body messages would be sent.
+
+        For apps that hold the whole response (a generated route's): no ``send`` coroutines
+        and no message dicts. False, with nothing sent, where ``send`` must do it: writing
+        is paused (``send`` waits for the drain) or a response was begun.
+        """
+        if self.response_started or (self.flow.write_paused and not self.disconnected):
+            return False
+        if not self.disconnected:
+            self._start_response(status_code, headers)
+            if self.chunked_encoding:
+                self._flush_head()
+            self._write_body(body, False)
+        return True
+
+    def take_whole_body(self) -> bytes | bytearray | None:
+        """The request's body if all of it has come and none was received yet, else None
+        (then ``receive`` must wait for it, or says the client has gone)."""
+        if (
+            self.more_body
+            or self._last_body_sent
+            or self.disconnected
+            or self.response_complete
+            or self.waiting_for_100_continue
+        ):
+            return None
+        self.flow.resume_reading()
+        body = self.body
+        self.body = b""
+        self._last_body_sent = True
+        return body
+
     def _start(self, message: Any) -> None:
         if message["type"] != "http.response.start":
             raise RuntimeError(
                 f"Expected ASGI message 'http.response.start', but got '{message['type']}'."
             )
+        self._start_response(message["status"], message.get("headers", ()))
+
+    def _start_response(self, status_code: int, headers: Iterable[Any]) -> None:
         self.response_started = True
         self.waiting_for_100_continue = False
-        status_code = message["status"]
         if self.access_log:
             self.access_logger.info(
                 '%s - "%s %s HTTP/%s" %d',
@@ -236,12 +300,12 @@ class _Cycle(RequestResponseCycle):
         lines = _default_lines(self.default_headers)
         groups: tuple[Any, ...]
         if lines is None:
-            groups = (self.default_headers, message.get("headers", ()))
+            groups = (self.default_headers, headers)
         else:
             content.append(lines)
-            groups = (message.get("headers", ()),)
-        for headers in groups:
-            for pair in headers:
+            groups = (headers,)
+        for group in groups:
+            for pair in group:
                 name = _checked_name(pair)
                 value = pair[1]
                 if name in _FRAMING:
@@ -274,8 +338,9 @@ class _Cycle(RequestResponseCycle):
             raise RuntimeError(
                 f"Expected ASGI message 'http.response.body', but got '{message['type']}'."
             )
-        body = message.get("body", b"")
-        more_body = message.get("more_body", False)
+        self._write_body(message.get("body", b""), message.get("more_body", False))
+
+    def _write_body(self, body: Any, more_body: bool) -> None:
         # The head is taken only once what goes out with it is known to be good: on an
         # error the app's failure handling still writes it (`_flush_head`) before closing.
         head = self._head
@@ -325,6 +390,16 @@ class HttpProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._idle_since: float | None = None
+        # uvicorn's proxy headers middleware (``proxy_headers``, on by default) applied here
+        # with the same rules, its trust in the peer judged once per connection: one
+        # coroutine frame less per request, and no header scan for a peer not trusted.
+        self._forwarding: _TrustedHosts | None = None
+        app = self.app
+        if type(app) is ProxyHeadersMiddleware:
+            self.app = app.app
+            peer = self.client[0] if self.client else None
+            if peer in app.trusted_hosts:
+                self._forwarding = app.trusted_hosts
         self._scope_base: dict[str, Any] = {
             "type": "http",
             "http_version": "1.1",
@@ -397,6 +472,8 @@ class HttpProtocol(HttpToolsProtocol):
             scope["path"] = path
             scope["raw_path"] = raw_path
         scope["query_string"] = query
+        if self._forwarding is not None:
+            _apply_forwarded(scope, self._forwarding)
         app: Any = self.app
         if self.limit_concurrency is not None and (
             len(self.connections) >= self.limit_concurrency

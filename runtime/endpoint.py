@@ -22,6 +22,8 @@ __all__ = ["TIMEOUT_KEY", "GuardedEndpoint", "guard", "internal_error", "problem
 #: The app's lifespan state (``scope["state"]``) holds the request timeout (seconds) here.
 TIMEOUT_KEY = "dosirak.timeout"
 _NO_STATE: dict[str, float] = {}
+# A response sent as Starlette's `Response` sends it: a start and one body message.
+_PLAIN_CALL = Response.__call__
 
 logger = logging.getLogger("dosirak.server")
 
@@ -95,4 +97,12 @@ class GuardedEndpoint:
         template = route.path if route is not None else request.url.path
         # Time to the response's start (a stream's body is not waited for).
         request_done(template, scope["method"], response.status_code, time.perf_counter() - started)
-        await release_after(request, response)(scope, receive, send)
+        response = release_after(request, response)
+        if response.background is None and type(response).__call__ is _PLAIN_CALL:
+            # dosirak's HTTP protocol takes a whole response in one call (`_http.py`).
+            send_whole = getattr(getattr(send, "__self__", None), "send_whole_response", None)
+            if send_whole is not None and send_whole(
+                response.status_code, response.raw_headers, response.body
+            ):
+                return
+        await response(scope, receive, send)

@@ -101,6 +101,19 @@ async def app(scope: Any, receive: Any, send: Any) -> None:
         first, second = await asyncio.gather(receive(), receive())
         seen = [[m["type"], len(m.get("body", b"")), m.get("more_body")] for m in (first, second)]
         await _respond(send, 200, json.dumps(seen).encode())
+    elif path == "/whole":  # a generated route's way: the protocol's one-call methods
+        cycle = getattr(receive, "__self__", None)
+        take_whole = getattr(cycle, "take_whole_body", None)
+        body = take_whole() if take_whole is not None else None
+        if body is None:  # uvicorn's protocol, or a body still coming
+            body = await _read_body(receive)
+        answer = b"%d:%s" % (len(body), hashlib.sha256(body).hexdigest().encode())
+        head = [(b"content-type", b"text/plain"), (b"content-length", b"%d" % len(answer))]
+        if scope["query_string"] == b"close":
+            head.append((b"connection", b"close"))
+        send_whole = getattr(cycle, "send_whole_response", None)
+        if send_whole is None or not send_whole(201, head, answer):
+            await _respond(send, 201, answer, head)
     elif path == "/until-disconnect":
         await _read_body(receive)
         message = await receive()  # waits: the whole body was read
@@ -116,6 +129,9 @@ async def app(scope: Any, receive: Any, send: Any) -> None:
             "root_path": scope["root_path"],
             "headers": [[k.decode(), v.decode()] for k, v in scope["headers"]],
             "client_host": scope["client"][0],
+            # A forwarded port (the peer's own differs from connection to connection)
+            "client_port": None if scope["client"][0] == "127.0.0.1" else scope["client"][1],
+            "scheme": scope["scheme"],
             "size": len(body),
             "sha256": hashlib.sha256(body).hexdigest(),
         }
@@ -240,6 +256,28 @@ CASES: dict[str, list[bytes]] = {
     "body shorter than content-length": [_request(b"/too-short", method=b"GET")],
     "bytearray headers": [_request(b"/bytearray-headers", method=b"GET")],
     "memoryview body": [_request(b"/memoryview-body", method=b"GET")],
+    "whole response and body": [_request(b"/whole", body=b"[[5.1,3.5,1.4,0.2]]")],
+    "whole response to HEAD": [_request(b"/whole", method=b"HEAD")],
+    "whole response, app asks to close": [_request(b"/whole?close", close=False)],
+    "whole response, keep-alive": [
+        _request(b"/whole", body=b"one", close=False) + _request(b"/whole", body=b"two")
+    ],
+    "whole body after 100-continue": [
+        _request(b"/whole", body=b"expected", extra=b"Expect: 100-continue\r\n")
+    ],
+    "whole body chunked": [
+        b"POST /whole HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+        b"Connection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+    ],
+    "forwarded for and proto": [
+        _request(
+            extra=b"X-Forwarded-For: 203.0.113.7:4711, 10.1.2.3\r\nX-Forwarded-Proto: https\r\n"
+        )
+    ],
+    "forwarded for in two headers": [
+        _request(extra=b"X-Forwarded-For: 203.0.113.7\r\nX-Forwarded-For: [2001:db8::1]:80\r\n")
+    ],
+    "forwarded proto unknown": [_request(extra=b"X-Forwarded-Proto: gopher\r\n")],
     "own asgi scope per request": [
         _request(b"/asgi", method=b"GET", close=False) + _request(b"/asgi", method=b"GET")
     ],
@@ -288,6 +326,33 @@ def test_default_headers_as_uvicorn(options: dict[str, Any]) -> None:
     finally:
         ours.stop()
         theirs.stop()
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"forwarded_allow_ips": "10.9.9.9"}, {"forwarded_allow_ips": "*"}, {"proxy_headers": False}],
+    ids=["peer not trusted", "every peer trusted", "proxy headers off"],
+)
+def test_forwarded_headers_as_uvicorn(options: dict[str, Any]) -> None:
+    parts = CASES["forwarded for and proto"]
+    ours, theirs = _Served(HTTP_PROTOCOL, **options), _Served("httptools", **options)
+    try:
+        answer = _exchange(ours.port, parts)
+        assert _normalized(answer) == _normalized(_exchange(theirs.port, parts))
+        trusted = options.get("forwarded_allow_ips") == "*"
+        assert (b'"scheme": "https"' in answer) is trusted
+    finally:
+        ours.stop()
+        theirs.stop()
+
+
+def test_whole_body_sent_in_pieces(servers: dict[str, _Served]) -> None:
+    body = b"0123456789" * 1000
+    request = _request(b"/whole", body=body)
+    pieces = [request[:40], request[40:200], request[200:5000], request[5000:]]
+    ours = _exchange(servers["dosirak"].port, pieces, pause=0.02)
+    assert _normalized(ours) == _normalized(_exchange(servers["uvicorn"].port, pieces, pause=0.02))
+    assert b"10000:" + hashlib.sha256(body).hexdigest().encode() in ours
 
 
 def test_body_sent_in_pieces(servers: dict[str, _Served]) -> None:

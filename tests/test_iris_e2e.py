@@ -261,6 +261,21 @@ def test_max_body_size_is_configurable(tmp_path: Path) -> None:
         )
         problem = assert_problem(big, 413, path="/classify")
         assert "1024" in problem["detail"]
+
+        # The same body chunked in one write: it has all come before the route reads it.
+        raw = b"[" + b"[5.1, 3.5, 1.4, 0.2]," * 200 + b"[5.1, 3.5, 1.4, 0.2]]"
+        url = urlsplit(served.base_url)
+        with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
+            sock.sendall(
+                b"POST /classify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                b"%x\r\n%b\r\n0\r\n\r\n" % (len(raw), raw)
+            )
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+        assert b"1024" in answer
     finally:
         stop_server(served)
 

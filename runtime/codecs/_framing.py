@@ -157,8 +157,18 @@ async def read_body_buffer(request: Request, max_bytes: int) -> bytes | bytearra
                 f"the body has {size} bytes; this server accepts at most {max_bytes}"
             )
     # ASGI messages read directly: Starlette's stream() generator costs more than the
-    # copy it saves, and a small body comes in one message.
+    # copy it saves, and a small body comes in one message. dosirak's HTTP protocol hands
+    # over a body that has all come without even that (`_http.py`).
     receive = request.receive
+    take_whole = getattr(getattr(receive, "__self__", None), "take_whole_body", None)
+    if take_whole is not None:
+        whole: bytes | bytearray | None = take_whole()
+        if whole is not None:
+            if len(whole) > max_bytes:
+                raise PayloadTooLarge(
+                    f"the body passed {max_bytes} bytes, the most this server accepts"
+                )
+            return whole
     message = await receive()
     if message["type"] != "http.request":
         raise BadRequest("the client disconnected before the body was complete")
