@@ -355,7 +355,7 @@ class Batcher:
 
     def _start_batch(self, items: int) -> None:
         queue = self._queue.entries
-        plan = plan_batch([e.size - e.dispatched for e in queue], items)
+        plan = plan_batch((e.size - e.dispatched for e in queue), items)
         parts: list[tuple[_Entry, int, int]] = []
         for index, count in plan:
             entry = queue[index]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import abc
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
@@ -335,11 +335,12 @@ class GreedyPolicy:
         return Dispatch(min(queued_items(queue), self.max_batch_size))
 
 
-def plan_batch(sizes: Sequence[int], items: int) -> list[tuple[int, int]]:
+def plan_batch(sizes: Iterable[int], items: int) -> list[tuple[int, int]]:
     """Which requests a batch of ``items`` takes, FIFO: ``(queue index, item count)``.
 
     Whole requests while they fit; the request that does not fit is split, its first
-    part in this batch and the rest left at the head of the queue.
+    part in this batch and the rest left at the head of the queue. ``sizes`` is read only
+    as far as the batch reaches (a long queue is not walked to its end).
 
     >>> plan_batch([3, 5, 2], 6)
     [(0, 3), (1, 3)]
@@ -347,12 +348,12 @@ def plan_batch(sizes: Sequence[int], items: int) -> list[tuple[int, int]]:
     plan: list[tuple[int, int]] = []
     room = items
     for index, size in enumerate(sizes):
-        if room <= 0:
-            break
-        take = min(size, room)
+        take = size if size < room else room
         if take > 0:
             plan.append((index, take))
         room -= take
+        if room <= 0:
+            break
     return plan
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import pytest
 from dosirak.runtime._batching import (
@@ -29,6 +30,18 @@ def test_plan_splits_the_request_that_does_not_fit() -> None:
     # a request larger than a whole batch is cut across several batches
     assert plan_batch([250], 100) == [(0, 100)]
     assert plan_batch([150], 100) == [(0, 100)]
+
+
+def test_plan_reads_the_queue_only_as_far_as_the_batch_reaches() -> None:
+    read: list[int] = []
+
+    def sizes() -> Iterator[int]:
+        for size in [2, 3, 4] * 1000:
+            read.append(size)
+            yield size
+
+    assert plan_batch(sizes(), 5) == [(0, 2), (1, 3)]
+    assert read == [2, 3]
 
 
 def test_plan_counts_items_not_requests() -> None:
