@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["BatchValueError", "batch_size", "concat", "split", "take"]
+__all__ = ["BatchValueError", "batch_size", "concat", "join_key", "split", "take"]
 
 
 class BatchValueError(TypeError):
@@ -42,6 +42,32 @@ def batch_size(value: Any, dim: int) -> int:
     if isinstance(value, list) and dim == 0:
         return len(value)
     raise BatchValueError("batch input", value, dim)
+
+
+def join_key(args: tuple[Any, ...], dim: int) -> object:
+    """What one request's arguments must share with the others of a batch along ``dim``.
+
+    Values of one type; arrays of one dtype (and device) and one shape apart from ``dim``;
+    frames of one set of columns and dtypes. numpy would promote other dtypes and pandas
+    fill missing columns with NaN: the model would see values no request sent.
+    """
+    if len(args) == 1:  # most methods take one argument
+        return _join_key(args[0], dim)
+    return tuple(_join_key(value, dim) for value in args)
+
+
+def _join_key(value: Any, dim: int) -> object:
+    if type(value) is np.ndarray:
+        shape = value.shape
+        return (
+            (value.dtype, shape[1:]) if dim == 0 else (value.dtype, shape[:dim], shape[dim + 1 :])
+        )
+    if _is_torch(value):
+        shape = tuple(value.shape)
+        return (type(value), value.dtype, value.device, shape[:dim], shape[dim + 1 :])
+    if _is_pandas(value) and hasattr(value, "columns"):
+        return (type(value), tuple(value.columns), tuple(value.dtypes))
+    return type(value)
 
 
 def concat(values: Sequence[Any], dim: int) -> Any:

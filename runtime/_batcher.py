@@ -1,7 +1,8 @@
 """The asyncio layer of adaptive batching: one `Batcher` per batchable runner method.
 
 It keeps a bounded FIFO queue, asks its policy (`dosirak.runtime._batching`) what to do
-whenever something changes, joins the chosen items into one call, and hands each caller
+whenever something changes, joins the chosen items into one call (requests that cannot be
+joined with the first of a batch keep their places for a later one), and hands each caller
 its slice of the result. Back-pressure: a full queue answers 503 with ``Retry-After``; a
 caller whose deadline passes gets 504 and its items leave the queue (a batch already
 running finishes for the others).
@@ -118,12 +119,23 @@ class _Queue(PendingQueue):
         if entry.deadline <= self._earliest:
             self._stale = True
 
-    def dispatched(self, items: int) -> None:
-        """``items`` of the queued ones went into a batch; entries all sent leave."""
+    def dispatched(self, items: int, *, scattered: bool = False) -> None:
+        """``items`` of the queued ones went into a batch; entries all sent leave.
+
+        ``scattered``: the batch skipped entries, so those it took may be anywhere in the
+        queue, not only at its head.
+        """
         self._items -= items
         entries = self.entries
         while entries and entries[0].dispatched == entries[0].size:
             self._left(entries.popleft())
+        if scattered:
+            kept = [entry for entry in entries if entry.dispatched < entry.size]
+            for entry in entries:
+                if entry.dispatched == entry.size:
+                    self._left(entry)
+            entries.clear()
+            entries.extend(kept)
 
     def remove(self, entry: _Entry) -> None:
         """``entry`` leaves with the items it had not yet sent."""
@@ -250,8 +262,7 @@ class Batcher:
         self._depth_changed()
         self._idle.clear()
         self.policy.on_arrival(now, size)
-        if self._decision is None:
-            self._decision = loop.call_soon(self._decide)
+        self._decide_soon()
         if deadline != math.inf:
             self._watch_deadline(entry, now)
         self._waiting += 1
@@ -355,21 +366,43 @@ class Batcher:
 
     def _start_batch(self, items: int) -> None:
         queue = self._queue.entries
-        plan = plan_batch((e.size - e.dispatched for e in queue), items)
-        parts: list[tuple[_Entry, int, int]] = []
-        for index, count in plan:
-            entry = queue[index]
-            parts.append((entry, entry.dispatched, count))
+        # The batch takes the first request and those after it that can be joined with it
+        # (arrays of its dtype and shape apart from the batch dimension), in order; the
+        # others keep their places for a later batch.
+        key = data.join_key(queue[0].args, self.in_dim)
+        joining: list[_Entry] = []
+        skipped = False
+
+        def sizes() -> Iterator[int]:
+            nonlocal skipped
+            for entry in queue:
+                if joining and data.join_key(entry.args, self.in_dim) != key:
+                    skipped = True
+                    continue
+                joining.append(entry)
+                yield entry.size - entry.dispatched
+
+        parts = [
+            (joining[index], joining[index].dispatched, count)
+            for index, count in plan_batch(sizes(), items)
+        ]
+        taken = 0
+        for entry, _, count in parts:
+            taken += count
             entry.dispatched += count
-            if entry.dispatched < entry.size:  # split: the rest stays at the queue's head
+            if entry.dispatched < entry.size:  # split: the rest keeps its place
                 entry.pending = Pending(
                     entry.size - entry.dispatched, entry.arrived, entry.deadline
                 )
-        taken = sum(count for _, _, count in parts)
-        self._queue.dispatched(taken)
+        self._queue.dispatched(taken, scattered=skipped)
         self._depth_changed()
-        width = len(parts[0][0].args)
-        batch_args = tuple(
+        self._busy += 1
+        task = asyncio.get_running_loop().create_task(self._execute(parts, taken))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    def _batch_args(self, parts: list[tuple[_Entry, int, int]]) -> tuple[Any, ...]:
+        return tuple(
             data.concat(
                 [
                     e.args[i]  # a whole request (most are): no slicing
@@ -379,19 +412,15 @@ class Batcher:
                 ],
                 self.in_dim,
             )
-            for i in range(width)
+            for i in range(len(parts[0][0].args))
         )
-        self._busy += 1
-        task = asyncio.get_running_loop().create_task(self._execute(parts, batch_args, taken))
-        self._running.add(task)
-        task.add_done_callback(self._running.discard)
 
-    async def _execute(
-        self, parts: list[tuple[_Entry, int, int]], args: tuple[Any, ...], items: int
-    ) -> None:
+    async def _execute(self, parts: list[tuple[_Entry, int, int]], items: int) -> None:
         started = self._clock()
         try:
-            result = await self._call(args)
+            # Joined here, so that inputs that still cannot be joined fail their callers
+            # as a failed batch does.
+            result = await self._call(self._batch_args(parts))
             entry, start, count = parts[0]
             if len(parts) == 1 and start == 0 and count == entry.size:
                 # One whole request: its result is its own, whatever its length (a method

@@ -71,6 +71,106 @@ def test_arrivals_in_one_pass_of_the_loop_make_one_decision() -> None:
     assert call.sizes == [5]
 
 
+def test_requests_that_cannot_be_joined_wait_for_a_batch_of_their_kind_in_order() -> None:
+    call = _Recorder(delay=0.01)
+    shapes: list[tuple[int, ...]] = []
+
+    async def record(args: tuple[Any, ...]) -> Any:
+        shapes.append(args[0].shape)
+        return await call(args)
+
+    async def main() -> list[Any]:
+        batcher = Batcher(("model", "predict"), record, GreedyPolicy(8, 1.0))
+        deadline = time.monotonic() + 5
+        first = asyncio.ensure_future(batcher.submit((np.ones((1, 3)),), deadline))
+        await asyncio.sleep(0.001)  # the first batch runs; the rest queue behind it
+        inputs = [
+            np.ones((2, 4)),
+            np.ones((1, 4)),
+            np.ones((1, 5)),  # another width
+            np.ones((1, 4), dtype=np.float32),  # another dtype
+            np.ones((1, 4)),
+        ]
+        queued = [batcher.submit((x,), deadline) for x in inputs]
+        results = await asyncio.gather(first, *queued)
+        await batcher.drain()
+        return [r.tolist() for r in results]
+
+    started = time.monotonic()
+    results = asyncio.run(main())
+    assert time.monotonic() - started < 2  # nobody waited for a deadline
+    assert results == [
+        [[2.0] * 3],
+        [[2.0] * 4] * 2,
+        [[2.0] * 4],
+        [[2.0] * 5],
+        [[2.0] * 4],
+        [[2.0] * 4],
+    ]
+    # each batch: the first request queued and those after it that can join it, in order
+    assert shapes == [(1, 3), (4, 4), (1, 5), (1, 4)]
+
+
+def test_a_request_split_around_one_that_cannot_join_is_put_back_together() -> None:
+    call = _Recorder(delay=0.01)
+    shapes: list[tuple[int, ...]] = []
+
+    async def record(args: tuple[Any, ...]) -> Any:
+        shapes.append(args[0].shape)
+        return await call(args)
+
+    large = np.arange(40.0).reshape(10, 4)
+
+    async def main() -> list[Any]:
+        batcher = Batcher(("model", "predict"), record, GreedyPolicy(8, 1.0))
+        deadline = time.monotonic() + 5
+        first = asyncio.ensure_future(batcher.submit((np.ones((1, 3)),), deadline))
+        await asyncio.sleep(0.001)
+        inputs = [np.ones((1, 4)), np.ones((1, 5)), large]
+        results = await asyncio.gather(first, *(batcher.submit((x,), deadline) for x in inputs))
+        assert batcher.queued_items == 0
+        await batcher.drain()
+        return results
+
+    results = asyncio.run(main())
+    # 1 row of width 4 and 7 of the 10 (the width-5 request skipped), the width-5 one,
+    # then the large request's last 3 rows
+    assert shapes == [(1, 3), (8, 4), (1, 5), (3, 4)]
+    np.testing.assert_array_equal(results[3], large * 2)
+    assert results[2].tolist() == [[2.0] * 5]
+
+
+def test_inputs_that_fail_to_join_fail_their_callers_and_the_batcher_goes_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dosirak.runtime import _batch_data
+
+    joined = _batch_data.concat
+
+    def concat(values: Any, dim: int) -> Any:
+        if any(value.shape[0] == 3 for value in values):
+            raise ValueError("cannot join these")
+        return joined(values, dim)
+
+    monkeypatch.setattr(_batch_data, "concat", concat)
+
+    async def main() -> list[Any]:
+        batcher = _batcher(_Recorder(delay=0.01))
+        deadline = time.monotonic() + 5
+        first = asyncio.ensure_future(batcher.submit((np.ones((1, 2)),), deadline))
+        await asyncio.sleep(0.001)
+        failing = [batcher.submit((np.ones((n, 2)),), deadline) for n in (3, 1)]
+        results = await asyncio.gather(first, *failing, return_exceptions=True)
+        results.append(await batcher.submit((np.ones((2, 2)),), deadline))
+        await batcher.drain()
+        return results
+
+    first, three, one, later = asyncio.run(main())
+    assert first.tolist() == [[2.0, 2.0]]
+    assert isinstance(three, ValueError) and isinstance(one, ValueError)  # one failed batch
+    assert later.tolist() == [[2.0, 2.0]] * 2
+
+
 def test_large_request_is_split_across_batches_and_reassembled_in_order() -> None:
     async def main() -> None:
         call = _Recorder()

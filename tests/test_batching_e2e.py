@@ -36,6 +36,20 @@ def test_concurrent_requests_are_answered_in_shared_batches(batching_server: Ser
     assert all(1 <= s <= 64 for s in sizes)
 
 
+def test_requests_of_other_widths_wait_for_their_own_batch(batching_server: Served) -> None:
+    async def mixed() -> list[httpx.Response]:
+        limits = httpx.Limits(max_connections=32)
+        async with httpx.AsyncClient(
+            base_url=batching_server.base_url, timeout=30, limits=limits
+        ) as client:
+            bodies = [[[1.0] * (3 if i % 2 else 5)] for i in range(32)]
+            return await asyncio.gather(*(client.post("/any_width", json=b) for b in bodies))
+
+    responses = asyncio.run(mixed())  # the server answers 504 after 0.5 s
+    assert [r.status_code for r in responses] == [200] * 32
+    assert max(r.json()[0] for r in responses) > 1  # one width still shares batches
+
+
 def test_async_api_fans_out_to_two_runners(batching_server: Served) -> None:
     responses = asyncio.run(_post_many(batching_server.base_url, "/both", 16))
     assert {r.status_code for r in responses} == {200}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
+from typing import Any
 
 import numpy as np
 import pytest
@@ -125,3 +126,29 @@ def test_cpu_resources_as_millicores(cpu: object, threads: str) -> None:
 def test_bad_cpu_resources_name_the_runner(cpu: object) -> None:
     with pytest.raises(ValueError, match=r"runner 'c': resources cpu="):
         dosirak.Runner(_CpuOnly, name="c", resources={"cpu": cpu})
+
+
+def test_joinable_values_share_a_batch_dimension_and_nothing_else_differs() -> None:
+    import pandas as pd
+    from dosirak.runtime._batch_data import join_key
+
+    def joinable(first: Any, other: Any, dim: int) -> bool:
+        return join_key((first,), dim) == join_key((other,), dim)
+
+    a = np.ones((2, 4))
+    assert joinable(a, np.ones((5, 4)), 0)
+    assert not joinable(a, np.ones((5, 3)), 0)  # another width
+    assert not joinable(a, np.ones((2, 4, 1)), 0)  # another rank
+    assert not joinable(a, np.ones((2, 4), dtype=np.float32), 0)  # numpy would promote
+    assert joinable(np.ones((3, 2)), np.ones((3, 7)), 1)  # along dim 1: rows must match
+    assert not joinable(np.ones((3, 2)), np.ones((4, 2)), 1)
+    assert not joinable(a, a.tolist(), 0)  # another type
+    assert joinable([1, 2], [3], 0)
+    frame = pd.DataFrame({"x": [1.0], "y": [2.0]})
+    assert joinable(frame, pd.DataFrame({"x": [3.0, 4.0], "y": [5.0, 6.0]}), 0)
+    assert not joinable(frame, pd.DataFrame({"x": [3.0], "z": [5.0]}), 0)  # pandas fills NaN
+    assert not joinable(frame, pd.DataFrame({"x": [3], "y": [5]}), 0)  # ints would be floats
+    assert joinable(pd.Series([1.0]), pd.Series([2.0, 3.0]), 0)
+    # several arguments: each must match its counterpart
+    assert join_key((a, [1]), 0) == join_key((np.ones((1, 4)), [2, 3]), 0)
+    assert join_key((a, [1]), 0) != join_key((np.ones((1, 4)), np.ones(1)), 0)

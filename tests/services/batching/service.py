@@ -52,6 +52,12 @@ def batch_sizes(x: np.ndarray) -> np.ndarray:
     return fixed_runner.predict.run(x)  # type: ignore[no-any-return]
 
 
+@svc.api(input=NumpyNdarray(dtype="float64", shape=(-1, -1)), output=NumpyNdarray(dtype="int64"))
+async def any_width(x: np.ndarray) -> np.ndarray:
+    """Rows of any width: only requests of one width can share a batch."""
+    return await fixed_runner.predict.async_run(x)  # type: ignore[no-any-return]
+
+
 @svc.api(input=NumpyNdarray(dtype="float64", shape=(-1, 4)), output=NumpyNdarray(dtype="int64"))
 async def both(x: np.ndarray) -> np.ndarray:
     """The seed's pattern: one async API fanning out to two runners at once."""
