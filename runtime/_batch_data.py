@@ -48,7 +48,7 @@ def join_key(args: tuple[Any, ...], dim: int) -> object:
     """What one request's arguments must share with the others of a batch along ``dim``.
 
     Values of one type; arrays of one dtype (and device) and one shape apart from ``dim``;
-    frames of one set of columns and dtypes. numpy would promote other dtypes and pandas
+    frames of one set of columns and dtypes, series of one dtype. numpy would promote other dtypes and pandas
     fill missing columns with NaN: the model would see values no request sent.
     """
     if len(args) == 1:  # most methods take one argument
@@ -65,8 +65,10 @@ def _join_key(value: Any, dim: int) -> object:
     if _is_torch(value):
         shape = tuple(value.shape)
         return (type(value), value.dtype, value.device, shape[:dim], shape[dim + 1 :])
-    if _is_pandas(value) and hasattr(value, "columns"):
-        return (type(value), tuple(value.columns), tuple(value.dtypes))
+    if _is_pandas(value):
+        if hasattr(value, "columns"):
+            return (type(value), tuple(value.columns), tuple(value.dtypes))
+        return (type(value), value.dtype)
     return type(value)
 
 

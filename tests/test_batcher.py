@@ -20,11 +20,13 @@ class _Recorder:
 
     def __init__(self, delay: float = 0.0, fail: bool = False) -> None:
         self.sizes: list[int] = []
+        self.shapes: list[tuple[int, ...]] = []
         self.delay = delay
         self.fail = fail
 
     async def __call__(self, args: tuple[Any, ...]) -> Any:
         self.sizes.append(len(args[0]))
+        self.shapes.append(args[0].shape)
         await asyncio.sleep(self.delay)
         if self.fail:
             raise ValueError("model failed")
@@ -73,14 +75,9 @@ def test_arrivals_in_one_pass_of_the_loop_make_one_decision() -> None:
 
 def test_requests_that_cannot_be_joined_wait_for_a_batch_of_their_kind_in_order() -> None:
     call = _Recorder(delay=0.01)
-    shapes: list[tuple[int, ...]] = []
-
-    async def record(args: tuple[Any, ...]) -> Any:
-        shapes.append(args[0].shape)
-        return await call(args)
 
     async def main() -> list[Any]:
-        batcher = Batcher(("model", "predict"), record, GreedyPolicy(8, 1.0))
+        batcher = _batcher(call)
         deadline = time.monotonic() + 5
         first = asyncio.ensure_future(batcher.submit((np.ones((1, 3)),), deadline))
         await asyncio.sleep(0.001)  # the first batch runs; the rest queue behind it
@@ -108,21 +105,16 @@ def test_requests_that_cannot_be_joined_wait_for_a_batch_of_their_kind_in_order(
         [[2.0] * 4],
     ]
     # each batch: the first request queued and those after it that can join it, in order
-    assert shapes == [(1, 3), (4, 4), (1, 5), (1, 4)]
+    assert call.shapes == [(1, 3), (4, 4), (1, 5), (1, 4)]
 
 
 def test_a_request_split_around_one_that_cannot_join_is_put_back_together() -> None:
     call = _Recorder(delay=0.01)
-    shapes: list[tuple[int, ...]] = []
-
-    async def record(args: tuple[Any, ...]) -> Any:
-        shapes.append(args[0].shape)
-        return await call(args)
 
     large = np.arange(40.0).reshape(10, 4)
 
     async def main() -> list[Any]:
-        batcher = Batcher(("model", "predict"), record, GreedyPolicy(8, 1.0))
+        batcher = _batcher(call)
         deadline = time.monotonic() + 5
         first = asyncio.ensure_future(batcher.submit((np.ones((1, 3)),), deadline))
         await asyncio.sleep(0.001)
@@ -135,7 +127,7 @@ def test_a_request_split_around_one_that_cannot_join_is_put_back_together() -> N
     results = asyncio.run(main())
     # 1 row of width 4 and 7 of the 10 (the width-5 request skipped), the width-5 one,
     # then the large request's last 3 rows
-    assert shapes == [(1, 3), (8, 4), (1, 5), (3, 4)]
+    assert call.shapes == [(1, 3), (8, 4), (1, 5), (3, 4)]
     np.testing.assert_array_equal(results[3], large * 2)
     assert results[2].tolist() == [[2.0] * 5]
 
@@ -283,6 +275,7 @@ def test_mismatched_argument_batch_sizes_are_refused() -> None:
 class _Doubler(dosirak.Runnable):
     def __init__(self) -> None:
         self.sizes: list[int] = []
+        self.shapes: list[tuple[int, ...]] = []
 
     @dosirak.Runnable.method(batchable=True, batch_dim=(0, 1))
     def predict(self, x: np.ndarray) -> np.ndarray:

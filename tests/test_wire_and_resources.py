@@ -149,6 +149,7 @@ def test_joinable_values_share_a_batch_dimension_and_nothing_else_differs() -> N
     assert not joinable(frame, pd.DataFrame({"x": [3.0], "z": [5.0]}), 0)  # pandas fills NaN
     assert not joinable(frame, pd.DataFrame({"x": [3], "y": [5]}), 0)  # ints would be floats
     assert joinable(pd.Series([1.0]), pd.Series([2.0, 3.0]), 0)
+    assert not joinable(pd.Series([1.0]), pd.Series([2]), 0)
     # several arguments: each must match its counterpart
     assert join_key((a, [1]), 0) == join_key((np.ones((1, 4)), [2, 3]), 0)
     assert join_key((a, [1]), 0) != join_key((np.ones((1, 4)), np.ones(1)), 0)
