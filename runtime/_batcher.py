@@ -337,14 +337,21 @@ class Batcher:
         """Start what the policy dispatches; keep its wait's end as a timer."""
         self._decision = None
         queue = self._queue
-        while queue and self._busy < self.slots:
-            decision = self.policy.decide(self._clock(), queue, self.slots - self._busy)
-            if isinstance(decision, Dispatch) and decision.items > 0:
-                self._start_batch(decision.items)
-                continue
-            if isinstance(decision, Wait) and decision.until is not None:
-                self._wake_at(decision.until)
-            break
+        try:
+            while queue and self._busy < self.slots:
+                decision = self.policy.decide(self._clock(), queue, self.slots - self._busy)
+                if isinstance(decision, Dispatch) and decision.items > 0:
+                    self._start_batch(decision.items)
+                    continue
+                if isinstance(decision, Wait) and decision.until is not None:
+                    self._wake_at(decision.until)
+                break
+        except Exception as exc:
+            # A policy that fails (a plugged-in one's bug) places nothing: the callers
+            # queued get its failure now, not a 504 at their deadline.
+            for entry in queue.entries:
+                if not entry.future.done():
+                    entry.future.set_exception(exc)
         if not queue and not self._busy:
             self._idle.set()
 

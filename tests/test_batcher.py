@@ -212,6 +212,36 @@ def test_a_failing_batch_fails_each_of_its_callers_and_the_batcher_goes_on() -> 
     asyncio.run(main())
 
 
+def test_a_failing_policy_fails_the_queued_callers_at_once() -> None:
+    class Broken(GreedyPolicy):
+        broken = True
+
+        def decide(self, now: float, queue: Any, idle_slots: int) -> Any:
+            if self.broken:
+                raise ZeroDivisionError("a bug in the policy")
+            return super().decide(now, queue, idle_slots)
+
+    policy = Broken(8, 1.0)
+
+    async def main() -> list[Any]:
+        batcher = Batcher(("model", "predict"), _Recorder(), policy)
+        deadline = time.monotonic() + 30
+        results = await asyncio.gather(
+            *(batcher.submit((np.ones((1, 1)),), deadline) for _ in range(3)),
+            return_exceptions=True,
+        )
+        policy.broken = False
+        results.append(await batcher.submit((np.ones((1, 1)),), deadline))
+        await batcher.drain()
+        return results
+
+    started = time.monotonic()
+    *failed, answered = asyncio.run(main())
+    assert time.monotonic() - started < 5  # not left to the deadline
+    assert [type(r) for r in failed] == [ZeroDivisionError] * 3
+    assert answered.tolist() == [[2.0]]
+
+
 def test_full_queue_answers_503_with_retry_after() -> None:
     async def main() -> None:
         call = _Recorder(delay=0.05)
