@@ -48,8 +48,9 @@ def join_key(args: tuple[Any, ...], dim: int) -> object:
     """What one request's arguments must share with the others of a batch along ``dim``.
 
     Values of one type; arrays of one dtype (and device) and one shape apart from ``dim``;
-    frames of one set of columns and dtypes, series of one dtype. numpy would promote other dtypes and pandas
-    fill missing columns with NaN: the model would see values no request sent.
+    frames of one set of columns and dtypes; series of one dtype. numpy would promote other
+    dtypes and pandas fill missing columns with NaN: the model would see values no request
+    sent.
     """
     if len(args) == 1:  # most methods take one argument
         return _join_key(args[0], dim)
