@@ -309,10 +309,14 @@ class RayActors:
     async def async_call(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         actor = await self._take()
         ray = self._ray
+        pid = actor.pid
         try:
             reply = await actor.handle.call.remote(method, args, kwargs)
         except ray.exceptions.RayActorError:
-            self._lost(actor)
+            if actor.pid == pid:
+                self._lost(actor)
+            else:  # a ping answered by its new process counted this death already
+                self._release(actor)
             raise ServiceUnavailable(
                 f"a Ray actor of runner {self.runner!r} died while running {method!r}; "
                 "it is being restarted",

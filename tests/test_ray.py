@@ -113,6 +113,48 @@ def test_the_actor_runs_the_services_runner_and_reports_failures(tmp_path: Path)
         _RunnerActor(TARGET, "nope", str(tmp_path))
 
 
+def test_a_death_noticed_by_a_ping_first_is_counted_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The race seen in CI: Ray restarts a crashed actor and the server's ping, answered by
+    # the new process, counts the death before the crashed call's own error arrives.
+    from dosirak.runtime import _ray
+    from dosirak.runtime.errors import ServiceUnavailable
+
+    class ActorDied(Exception):
+        pass
+
+    class FakeRay:
+        class exceptions:  # as Ray names it
+            RayActorError = ActorDied
+            RayTaskError = RuntimeError
+
+    counted: list[str] = []
+    monkeypatch.setattr(_ray.metrics, "worker_restarted", counted.append)
+    placement = _ray.RayActors(dosirak.Runner(Model, name="m"), target=TARGET, count=1)
+
+    async def main() -> None:
+        async def crash(*_: object) -> None:
+            actor.pid = 222  # meanwhile: the ping answered by the restarted process
+            placement._count_death(actor)
+            raise ActorDied
+
+        class Handle:
+            class call:  # a Ray actor method
+                remote = staticmethod(crash)
+
+        actor = _ray._Actor(0, Handle(), pid=111)
+        placement._ray = FakeRay
+        placement._actors = {0: actor}
+        placement._idle = asyncio.Queue()
+        placement._idle.put_nowait(actor)
+        with pytest.raises(ServiceUnavailable):
+            await placement.async_call("predict", (np.ones((1, 4)),), {})
+        assert placement._actors[0] is actor and actor.alive  # restarted, not lost
+        assert placement._idle.get_nowait() is actor  # and taking calls again
+
+    asyncio.run(main())
+    assert counted == ["m"]
+
+
 # ---------------------------------------------------------------------------- served
 
 
