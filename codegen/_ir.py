@@ -183,6 +183,8 @@ class Operation:
     description: str | None = None
     #: Where the server serves it: the path of its first server's URL ("" for the root).
     base_path: str = ""
+    #: The response headers the document requires, lower-case, by success status.
+    required_headers: tuple[tuple[int, tuple[str, ...]], ...] = ()
 
     @property
     def route_path(self) -> str:

@@ -31,6 +31,8 @@ class RawOperation:
     request: dict[str, Any] | None = None
     request_where: str = ""
     responses: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    #: Each response's declared headers (their objects, ``$ref``s followed), by status.
+    response_headers: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     #: The ``servers`` that apply to it (its own, its path item's or the document's).
     servers: Any = None
 
@@ -90,5 +92,17 @@ def collect_operations(document: dict[str, Any], problems: list[Problem]) -> lis
                 resolved = deref(document, response, problems, response_where)
                 if isinstance(resolved, dict):
                     raw.responses[str(status)] = (response_where, resolved)
+                    headers = resolved.get("headers")
+                    if isinstance(headers, dict) and headers:
+                        raw.response_headers[str(status)] = {
+                            str(name): header
+                            for name, spec in headers.items()
+                            if isinstance(
+                                header := deref(
+                                    document, spec, problems, child(response_where, "headers", name)
+                                ),
+                                dict,
+                            )
+                        }
             found.append(raw)
     return found

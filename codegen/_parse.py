@@ -268,6 +268,17 @@ def _operation(
     unknown = {k for k in operation if k not in _IGNORED_OPERATION_KEYS and not k.startswith("x-")}
     if unknown:
         problems.append(_skip(where, f"{sorted(unknown)} are not supported yet"))
+    if target == "client":
+        # An error response's headers reach the caller with its ApiError.
+        for status in (s for s in raw.response_headers if s.startswith("2")):
+            problems.append(
+                Problem(
+                    f"{raw.responses[status][0]}/headers",
+                    "The generated client returns the body only, not these headers.",
+                    "clients do not expose response headers yet",
+                    "warning",
+                )
+            )
     if target == "client" and "callbacks" in operation:
         problems.append(
             Problem(
@@ -317,7 +328,25 @@ def _operation(
         request_required=bool(raw.request.get("required", False)) if raw.request else True,
         description=operation.get("description"),
         base_path=served_at,
+        required_headers=_required_headers(raw),
     )
+
+
+def _required_headers(raw: RawOperation) -> tuple[tuple[int, tuple[str, ...]], ...]:
+    """The headers each success response must carry (a Content-Type header is ignored, as
+    OpenAPI says)."""
+    required = []
+    for status, headers in sorted(raw.response_headers.items()):
+        names = sorted(
+            {
+                name.lower()
+                for name, header in headers.items()
+                if header.get("required") and name.lower() != "content-type"
+            }
+        )
+        if status.isdigit() and status.startswith("2") and names:
+            required.append((int(status), tuple(names)))
+    return tuple(required)
 
 
 def _parameter(
@@ -416,7 +445,17 @@ def _server_notes(document: dict[str, Any], raws: list[RawOperation]) -> list[Pr
                     "warning",
                 )
             )
-        for response_where, response in raw.responses.values():
+        for status, (response_where, response) in raw.responses.items():
+            if status.startswith("2") and raw.response_headers.get(status):
+                notes.append(
+                    Problem(
+                        f"{response_where}/headers",
+                        "The handler sets them through context.response.headers; the server "
+                        "answers 500 when a success response lacks a required one.",
+                        "the generated server does not validate response header values",
+                        "warning",
+                    )
+                )
             if response.get("links"):
                 notes.append(
                     Problem(

@@ -935,3 +935,71 @@ def test_a_server_variable_without_default_leaves_the_operation_out(tmp_path: Pa
     assert result.returncode == 1
     assert "#/paths/~1x/get" in result.stdout + result.stderr
     assert "server's URL has a variable with no default" in result.stdout + result.stderr
+
+
+def test_required_response_headers_are_checked_and_the_rest_reported(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    limit = {"required": True, "schema": {"type": "integer"}}
+    ok = {
+        "description": "OK",
+        "headers": {
+            "X-Rate-Limit": {"$ref": "#/components/headers/RateLimit"},
+            "X-Note": {"schema": {"type": "string"}},  # optional
+            "Content-Type": {"required": True, "schema": {"type": "string"}},  # ignored
+        },
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    }
+    done = {"description": "Done", "headers": {"X-Done": {"required": True, "schema": {}}}}
+    document = {
+        "openapi": "3.1.0",
+        "info": {"title": "limits", "version": "1"},
+        "paths": {
+            "/limited": {"get": {"operationId": "limited", "responses": {"200": ok}}},
+            "/forgetful": {"get": {"operationId": "forgetful", "responses": {"200": ok}}},
+            "/finish": {"post": {"operationId": "finish", "responses": {"204": done}}},
+        },
+        "components": {"headers": {"RateLimit": limit}},
+    }
+    (tmp_path / "limits.json").write_text(json.dumps(document))
+    result = dosirak("gen", "limits.json", "-o", "build", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "#/paths/~1limited/get/responses/200/headers" in result.stderr
+    assert "does not validate response header values" in result.stderr
+    from dosirak.codegen import generate, load_document
+
+    client = generate(load_document(tmp_path / "limits.json"), target="client")
+    assert any("clients do not expose response headers" in str(w) for w in client.warnings)
+    routes = tmp_path / "build" / "server" / "routes.py"
+    assert '_LIMITED_REQUIRED_HEADERS = ((200, ("x-rate-limit",)),)' in routes.read_text()
+    for args in (["format", "--check"], ["check"]):
+        ruff = subprocess.run(
+            [sys.executable, "-m", "ruff", *args, "--no-cache", "--isolated", str(routes)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert ruff.returncode == 0, ruff.stdout + ruff.stderr
+    (tmp_path / "build" / "handlers.py").write_text(
+        "from dosirak import Context\n\n\n"
+        "def limited(*, context: Context) -> str:\n"
+        "    context.response.headers['X-Rate-Limit'] = '100'\n"
+        "    return 'ok'\n\n\n"
+        "def forgetful(*, context: Context) -> str:\n"
+        "    return 'ok'\n\n\n"
+        "def finish(*, context: Context) -> None:\n"
+        "    if context.request.query_params.get('done'):\n"
+        "        context.response.headers['X-Done'] = 'yes'\n"
+    )
+    app = app_for_directory(tmp_path / "build")
+    with TestClient(app, raise_server_exceptions=False) as test:
+        answered = test.get("/limited")
+        assert (answered.status_code, answered.headers["x-rate-limit"]) == (200, "100")
+        assert test.post("/finish?done=1").status_code == 204
+        for path, method in (("/forgetful", "GET"), ("/finish", "POST")):
+            with caplog.at_level("ERROR", logger="dosirak.server"):
+                broken = test.request(method, path)
+            assert broken.status_code == 500
+            assert broken.headers["content-type"] == "application/problem+json"
+        assert "requires response header(s) x-rate-limit with status 200" in caplog.text
+        assert "requires response header(s) x-done with status 204" in caplog.text

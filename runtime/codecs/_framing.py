@@ -42,8 +42,14 @@ class ResponseValidationError(Exception):
     """An API returned something its declared output cannot carry (a server bug: 500)."""
 
 
-def declared_status(response: Response, context: Context, statuses: tuple[int, ...]) -> Response:
-    """Give the response its default status, or check the one the function set is declared."""
+def declared_status(
+    response: Response,
+    context: Context,
+    statuses: tuple[int, ...],
+    required_headers: tuple[tuple[int, tuple[str, ...]], ...] = (),
+) -> Response:
+    """Give the response its default status, or check the one the function set is declared;
+    check it carries the headers the document requires for that status (lower-case names)."""
     chosen = context.response_status
     if chosen is None:
         response.status_code = statuses[0]
@@ -52,6 +58,16 @@ def declared_status(response: Response, context: Context, statuses: tuple[int, .
             f"the API set status {chosen} through its Context, which the document does not "
             f"declare; declare it: @svc.api(..., statuses={(*statuses, chosen)!r})"
         )
+    for status, names in required_headers:
+        if status == response.status_code:
+            present = {name for name, _ in response.raw_headers}
+            missing = [name for name in names if name.encode("latin-1") not in present]
+            if missing:
+                raise ResponseValidationError(
+                    f"the document requires response header(s) {', '.join(missing)} with status "
+                    f"{status}, which the handler did not set; set them: "
+                    f"context.response.headers[{missing[0]!r}] = ..."
+                )
     return response
 
 
