@@ -446,7 +446,7 @@ def _server_notes(document: dict[str, Any], raws: list[RawOperation]) -> list[Pr
                 )
             )
         for status, (response_where, response) in raw.responses.items():
-            if status.startswith("2") and raw.response_headers.get(status):
+            if status.isdigit() and status.startswith("2") and raw.response_headers.get(status):
                 notes.append(
                     Problem(
                         f"{response_where}/headers",
