@@ -35,6 +35,8 @@ from dosirak.runtime import _deadline, _inline, _threads
 
 if TYPE_CHECKING:
     from dosirak.runtime._batcher import Batcher
+    from dosirak.runtime._ray import RayActors
+    from dosirak.runtime._workers import WorkerProcesses
 
 __all__ = ["Runnable", "RunnableMethodConfig", "Runner", "RunnerMethod"]
 
@@ -428,18 +430,17 @@ class Runner:
                 f"runner {self.name!r} runs {where}, which import the service by its "
                 "target: serve it with `dosirak serve service.py:svc`"
             )
+        placement: RayActors | WorkerProcesses
         if on_ray:
             from dosirak.runtime._ray import RayActors
 
-            actors = RayActors(self, target=target, count=count)
-            await actors.astart()
-            self._placement = actors
+            placement = RayActors(self, target=target, count=count)
         else:
             from dosirak.runtime._workers import WorkerProcesses
 
-            processes = WorkerProcesses(self, target=target, count=count)
-            await processes.astart()
-            self._placement = processes
+            placement = WorkerProcesses(self, target=target, count=count)
+        await placement.astart()
+        self._placement = placement
 
     async def _stop_serving(self) -> None:
         """Finish queued work, then stop the workers (or drop the in-process runnable)."""

@@ -33,9 +33,14 @@ from typing import TYPE_CHECKING, Any
 
 from . import _metrics as metrics
 from ._resources import cpu_cores, gpu_count, worker_environments
-from ._threads import NotAServerThread, call_in_loop
 from ._worker import failure, local_runner
-from ._workers import STARTUP_TIMEOUT_S, RunnerWorkerError, reply_value, take_idle
+from ._workers import (
+    STARTUP_TIMEOUT_S,
+    RunnerWorkerError,
+    call_through_loop,
+    reply_value,
+    take_idle,
+)
 from .errors import ServiceUnavailable
 
 if TYPE_CHECKING:
@@ -289,13 +294,7 @@ class RayActors:
     # -- calls
 
     def call(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        try:  # a sync API function in a worker thread: go through the event loop
-            return call_in_loop(self.async_call, method, args, kwargs)
-        except NotAServerThread:
-            raise RuntimeError(
-                f"runner {self.runner!r} runs on Ray: call it from an API function while "
-                "the server runs"
-            ) from None
+        return call_through_loop(self.async_call, self.runner, "on Ray", method, args, kwargs)
 
     async def _take(self) -> _Actor:
         if self._idle is None:

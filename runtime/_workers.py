@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -36,7 +37,13 @@ from .errors import ProblemError, ServiceUnavailable
 if TYPE_CHECKING:
     from dosirak import Runner
 
-__all__ = ["RunnerWorkerError", "WorkerProcesses", "reply_value", "take_idle"]
+__all__ = [
+    "RunnerWorkerError",
+    "WorkerProcesses",
+    "call_through_loop",
+    "reply_value",
+    "take_idle",
+]
 
 logger = logging.getLogger("dosirak.runners")
 
@@ -66,6 +73,24 @@ async def take_idle(idle: asyncio.Queue[T], who: str) -> T:
     except TimeoutError:
         raise ServiceUnavailable(
             f"{who} became free in time", headers={"Retry-After": "1"}
+        ) from None
+
+
+def call_through_loop(
+    async_call: Callable[..., Coroutine[Any, Any, Any]],
+    runner: str,
+    where: str,
+    method: str,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> Any:
+    """``async_call(method, args, kwargs)`` for a sync API function (in a worker thread),
+    on the server's event loop; outside a server, an error saying where the runner runs."""
+    try:
+        return call_in_loop(async_call, method, args, kwargs)
+    except NotAServerThread:
+        raise RuntimeError(
+            f"runner {runner!r} runs {where}: call it from an API function while the server runs"
         ) from None
 
 
@@ -201,13 +226,9 @@ class WorkerProcesses:
     # -- calls
 
     def call(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        try:  # a sync API function in a worker thread: go through the event loop
-            return call_in_loop(self.async_call, method, args, kwargs)
-        except NotAServerThread:
-            raise RuntimeError(
-                f"runner {self.runner!r} runs in worker processes: call it from an API "
-                "function while the server runs"
-            ) from None
+        return call_through_loop(
+            self.async_call, self.runner, "in worker processes", method, args, kwargs
+        )
 
     async def async_call(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if self._idle is None or self._loop is None:

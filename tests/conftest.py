@@ -142,6 +142,17 @@ def iris_client(iris_server: Served) -> Iterator[httpx.Client]:
         yield client
 
 
+def assert_failure_logged(served: Served, path: str, body: Any, message: str) -> None:
+    """POST ``body`` to an API whose runner raises: a 500 with an error id, and the server's
+    log holds that id and ``message`` (the traceback stays in the log)."""
+    response = httpx.post(f"{served.base_url}{path}", json=body, timeout=30)
+    assert response.status_code == 500, response.text
+    error_id = response.json()["error_id"]
+    time.sleep(0.2)  # the log line is written after the answer
+    log = served.log()
+    assert error_id in log and message in log
+
+
 def post_npy(url: str, array: np.ndarray, timeout: float = 60) -> np.ndarray:
     """POST ``array`` as ``.npy`` asking for ``.npy`` back; the array answered (200 only)."""
     buffer = io.BytesIO()

@@ -22,7 +22,15 @@ from dosirak.runtime._ray import RayMissingError, absolute_target, actor_options
 
 import dosirak
 
-from .conftest import ROOT, Served, post_many, post_npy, start_server, stop_server
+from .conftest import (
+    ROOT,
+    Served,
+    assert_failure_logged,
+    post_many,
+    post_npy,
+    start_server,
+    stop_server,
+)
 
 TARGET = f"{ROOT / 'tests' / 'services' / 'ray' / 'service.py'}:svc"
 ROW = [[5.1, 3.5, 1.4, 0.2]]
@@ -111,6 +119,19 @@ def test_the_actor_runs_the_services_runner_and_reports_failures(tmp_path: Path)
     assert status == "raise" and isinstance(error, ValueError) and "the model refused" in trace
     with pytest.raises(LookupError, match="service 'on_ray' has no runner 'nope'"):
         _RunnerActor(TARGET, "nope", str(tmp_path))
+
+
+def test_a_remote_runner_called_outside_a_server_says_where_it_runs() -> None:
+    from dosirak.runtime._ray import RayActors
+    from dosirak.runtime._workers import WorkerProcesses
+
+    runner = dosirak.Runner(Model, name="m")
+    for placement, where in (
+        (RayActors(runner, target=TARGET, count=1), "on Ray"),
+        (WorkerProcesses(runner, target=TARGET, count=1), "in worker processes"),
+    ):
+        with pytest.raises(RuntimeError, match=f"runner 'm' runs {where}: call it from an API"):
+            placement.call("predict", (np.ones((1, 4)),), {})
 
 
 def test_a_death_noticed_by_a_ping_first_is_counted_once(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -209,12 +230,7 @@ def test_failures_in_an_actor_keep_their_meaning(ray_server: Served) -> None:
     assert refused.status_code == 422
     assert refused.headers["content-type"] == "application/problem+json"
     assert refused.json()["detail"] == "the model takes no negative values"
-    failed = httpx.post(f"{base}/fail", json=ROW, timeout=30)
-    assert failed.status_code == 500
-    error_id = failed.json()["error_id"]
-    time.sleep(0.2)
-    log = ray_server.log()
-    assert error_id in log and "the model refused" in log
+    assert_failure_logged(ray_server, "/fail", ROW, "the model refused")
 
 
 def test_a_dying_actor_fails_its_call_at_once_and_comes_back(ray_server: Served) -> None:

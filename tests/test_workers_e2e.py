@@ -13,7 +13,15 @@ import httpx
 import numpy as np
 import pytest
 
-from .conftest import ROOT, Served, post_many, post_npy, start_server, stop_server
+from .conftest import (
+    ROOT,
+    Served,
+    assert_failure_logged,
+    post_many,
+    post_npy,
+    start_server,
+    stop_server,
+)
 
 TARGET = f"{ROOT / 'tests' / 'services' / 'workers' / 'service.py'}:svc"
 ROW = [[5.1, 3.5, 1.4, 0.2]]
@@ -59,12 +67,7 @@ def test_large_arrays_cross_the_process_boundary_intact(workers_server: Served) 
 
 
 def test_a_failing_method_is_a_500_with_an_error_id(workers_server: Served) -> None:
-    response = httpx.post(f"{workers_server.base_url}/fail", json=ROW)
-    assert response.status_code == 500
-    error_id = response.json()["error_id"]
-    time.sleep(0.2)
-    log = workers_server.log()
-    assert error_id in log and "the model refused" in log
+    assert_failure_logged(workers_server, "/fail", ROW, "the model refused")
 
 
 def test_a_dying_worker_fails_its_call_at_once_and_comes_back(workers_server: Served) -> None:
